@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sluice-agent internals.  The main thread keeps the control connection
+ * (control.c); each session runs in a thread of its own (session.c) that
+ * connects to the device, attaches a data leg and pumps until both
+ * directions end.  Session threads never touch the control connection.
+ */
+#ifndef AGENT_H
+#define AGENT_H
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "peer.h"
+#include "wire.h"
+
+struct agent_device {
+	struct sl_device_info info;
+	char host[256];
+};
+
+struct agent_config {
+	char name[SLUICE_NAME_MAX + 1];
+	char token[SLUICE_TOKEN_MAX + 1];
+	char state_dir[1024];
+	struct sl_relay_addr relay;
+	uint64_t reconnect_max_ms;
+	uint64_t connect_timeout_ms;
+	struct agent_device *devices;
+	unsigned int ndevices;
+};
+
+struct agent {
+	struct agent_config cfg;
+	SSL_CTX *tls;
+	int signal_fd;
+	volatile bool stop;
+};
+
+/* config.c */
+void agent_config_defaults(struct agent_config *cfg);
+int agent_config_load(struct agent_config *cfg, const char *path, char *err,
+		      size_t errlen);
+void agent_config_free(struct agent_config *cfg);
+const struct agent_device *agent_device_find(const struct agent_config *cfg,
+					     const char *name);
+
+/* control.c: connects, reconnects, serves; returns at shutdown. */
+int agent_run(struct agent *a);
+
+/* session.c: starts a session thread; 0 or -errno. */
+int agent_session_start(struct agent *a, const struct agent_device *dev,
+			uint16_t port, uint64_t id, const void *token);
+
+#endif

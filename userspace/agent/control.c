@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The agent's control connection: dial out, HELLO with the device list,
+ * heartbeats both ways, and CONNECT requests checked against the agent's
+ * own port rules (the relay's word is not enough).  When the relay goes
+ * away the agent reconnects with exponential backoff and jitter.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "backoff.h"
+#include "log.h"
+#include "msgio.h"
+#include "tls.h"
+
+/* Sleeps up to ms, waking early for SIGINT/SIGTERM. */
+static void wait_or_signal(struct agent *a, int ms)
+{
+	struct pollfd pfd = { .fd = a->signal_fd, .events = POLLIN };
+	struct signalfd_siginfo si;
+
+	if (poll(&pfd, 1, ms) == 1 && read(a->signal_fd, &si, sizeof(si)) > 0) {
+		sl_log_info("signal %u: shutting down", si.ssi_signo);
+		a->stop = true;
+	}
+}
+
+static struct nl_msg *build_hello(const struct agent_config *cfg)
+{
+	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_AGENT_HELLO, 1, 0);
+	struct nlattr *devs;
+	unsigned int i;
+
+	if (!msg || nla_put_u32(msg, SLUICE_A_VERSION, SLUICE_PROTO_VERSION) ||
+	    nla_put_string(msg, SLUICE_A_NAME, cfg->name) ||
+	    nla_put(msg, SLUICE_A_TOKEN, (int)strlen(cfg->token), cfg->token))
+		goto err;
+	devs = nla_nest_start(msg, SLUICE_A_DEVICES);
+	if (!devs)
+		goto err;
+	for (i = 0; i < cfg->ndevices; i++)
+		if (sl_wire_put_device(msg, &cfg->devices[i].info))
+			goto err;
+	nla_nest_end_keep_empty(msg, devs);
+	return msg;
+err:
+	nlmsg_free(msg);
+	return NULL;
+}
+
+static void refuse(SSL *ssl, uint32_t seq, uint64_t id, enum sluice_err code,
+		   const char *text)
+{
+	sl_log_warn("refused session %016llx: %s", (unsigned long long)id, text);
+	sl_msg_send_free(ssl, sl_wire_error(seq, code, id, "%s", text));
+}
+
+static void handle_connect(struct agent *a, SSL *ssl, struct sl_msg_in *m)
+{
+	uint64_t id = nla_get_u64(m->tb[SLUICE_A_SESSION_ID]);
+	const char *device = sl_wire_str(m, SLUICE_A_DEVICE);
+	uint16_t port = nla_get_u16(m->tb[SLUICE_A_PORT]);
+	const struct agent_device *dev = agent_device_find(&a->cfg, device);
+	char text[200];
+	int ret;
+
+	if (!dev) {
+		snprintf(text, sizeof(text), "no device '%s' on agent %s", device,
+			 a->cfg.name);
+		refuse(ssl, m->seq, id, SLUICE_E_NO_DEVICE, text);
+		return;
+	}
+	if (!sl_ports_allows(&dev->info.ports, IPPROTO_TCP, port)) {
+		snprintf(text, sizeof(text), "port %u not allowed on device %s",
+			 port, device);
+		refuse(ssl, m->seq, id, SLUICE_E_PORT_DENIED, text);
+		return;
+	}
+	ret = agent_session_start(a, dev, port, id, nla_data(m->tb[SLUICE_A_TOKEN]));
+	if (ret) {
+		snprintf(text, sizeof(text), "agent cannot start a session: %s",
+			 strerror(-ret));
+		refuse(ssl, m->seq, id, ret == -EAGAIN ? SLUICE_E_LIMIT : SLUICE_E_INTERNAL,
+		       text);
+	}
+}
+
+static void dispatch(struct agent *a, SSL *ssl, struct sl_msg_in *m)
+{
+	switch (m->cmd) {
+	case SLUICE_CMD_HEARTBEAT:
+		return;
+	case SLUICE_CMD_CONNECT:
+		handle_connect(a, ssl, m);
+		return;
+	case SLUICE_CMD_ERROR:
+		sl_log_warn("relay reports: %s: %s",
+			    sl_err_name(nla_get_u32(m->tb[SLUICE_A_ERR_CODE])),
+			    sl_wire_str(m, SLUICE_A_ERR_MSG) ?: "");
+		return;
+	default:
+		sl_log_debug("ignoring %s from the relay", sl_cmd_name(m->cmd));
+	}
+}
+
+/* Serves one control connection.  1 if it got as far as HELLO_OK. */
+static int serve_once(struct agent *a)
+{
+	static char buf[SLUICE_MSG_MAX];
+	const struct sl_relay_addr *relay = &a->cfg.relay;
+	struct sl_heartbeat hbt;
+	uint64_t silent;
+	char why[1024];
+	uint32_t hb;
+	SSL *ssl;
+	int err, ret;
+
+	ssl = sl_tls_dial(a->tls, relay->host, relay->port, relay->timeout_ms,
+			  relay->pin_file, relay->fingerprint[0] ? relay->fingerprint : NULL,
+			  &err, why, sizeof(why));
+	if (!ssl) {
+		if (err == -EPERM)
+			sl_log_err("fingerprint mismatch: %s", why);
+		else
+			sl_log_warn("%s", why);
+		return 0;
+	}
+	ret = sl_peer_hello(ssl, build_hello(&a->cfg), &hb, why, sizeof(why));
+	if (ret) {
+		sl_log_err("relay %s:%u: %s%s", relay->host, relay->port, why,
+			   ret == -EACCES ? " (check token in the configuration)" : "");
+		sl_tls_close(ssl);
+		return 0;
+	}
+	sl_log_info("connected to relay %s:%u as %s (heartbeat %u ms, %u devices)",
+		    relay->host, relay->port, a->cfg.name, hb, a->cfg.ndevices);
+	sl_heartbeat_start(&hbt, hb);
+	while (!a->stop) {
+		struct pollfd pfd[2] = {
+			{ .fd = SSL_get_fd(ssl), .events = POLLIN },
+			{ .fd = a->signal_fd, .events = POLLIN },
+		};
+
+		if (SSL_pending(ssl) > 0)
+			pfd[0].revents = POLLIN;
+		else if (poll(pfd, 2, sl_heartbeat_timeout(&hbt)) == -1 && errno != EINTR)
+			break;
+		if (pfd[1].revents) {
+			wait_or_signal(a, 0);
+			break;
+		}
+		if (pfd[0].revents) {
+			struct sl_msg_in m;
+
+			ret = sl_msg_recv(ssl, buf, &m, why, sizeof(why));
+			if (ret) {
+				if (ret == -EBADMSG)
+					sl_log_err("malformed message from the relay: %s", why);
+				else
+					sl_log_warn("lost the relay connection: %s", why);
+				break;
+			}
+			hbt.last_rx_ms = sl_now_ms();
+			dispatch(a, ssl, &m);
+		}
+		if (sl_heartbeat_dead(&hbt, &silent)) {
+			sl_log_warn("relay silent for %llu ms (3 heartbeats): reconnecting",
+				    (unsigned long long)silent);
+			break;
+		}
+		if (sl_heartbeat_send_due(&hbt, ssl)) {
+			sl_log_warn("lost the relay connection while sending a heartbeat");
+			break;
+		}
+	}
+	sl_tls_close(ssl);
+	return 1;
+}
+
+int agent_run(struct agent *a)
+{
+	struct sl_backoff b;
+	uint64_t seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (uint64_t)getpid() ^ sl_now_ms();
+	sl_backoff_init(&b, 1000, (uint32_t)a->cfg.reconnect_max_ms, seed);
+	while (!a->stop) {
+		uint32_t delay;
+
+		if (serve_once(a))
+			sl_backoff_reset(&b);
+		if (a->stop)
+			break;
+		delay = sl_backoff_next(&b);
+		sl_log_info("reconnecting to %s:%u in %.1f s", a->cfg.relay.host,
+			    a->cfg.relay.port, delay / 1000.0);
+		wait_or_signal(a, (int)delay);
+	}
+	return 0;
+}

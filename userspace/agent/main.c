@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sluice-agent: runs next to the devices, dials OUT to the relay over TLS,
+ * stays connected, and connects to a device port only when the relay asks
+ * for a session that the agent's own rules allow.
+ *
+ *   sluice-agent -f /etc/sluice/agent.conf
+ *   sluice-agent -f agent.conf -n            check the configuration
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "log.h"
+#include "tls.h"
+#include "version.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sluice-agent [-f FILE] [-d] [-n] [-v] [-h]\n"
+		"  -f FILE  configuration file (default /etc/sluice/agent.conf)\n"
+		"  -d       debug logging\n"
+		"  -n       check the configuration and exit\n"
+		"  -v       print the version and exit\n"
+		"  -h       this help\n"
+		"Logs go to stderr.  See docs/configuration.md for the keys.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf_path = "/etc/sluice/agent.conf";
+	bool debug = false, check_only = false;
+	static struct agent a;
+	char err[1024];
+	sigset_t mask;
+	int opt, ret = 1;
+
+	while ((opt = getopt(argc, argv, "f:dnvh")) != -1) {
+		switch (opt) {
+		case 'f':
+			conf_path = optarg;
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 'n':
+			check_only = true;
+			break;
+		case 'v':
+			printf("sluice-agent %s\n", SLUICE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "sluice-agent: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	sl_log_init("sluice-agent", debug, false);
+	signal(SIGPIPE, SIG_IGN);
+	agent_config_defaults(&a.cfg);
+	if (agent_config_load(&a.cfg, conf_path, err, sizeof(err))) {
+		fprintf(stderr, "sluice-agent: %s\n", err);
+		goto out;
+	}
+	if (check_only) {
+		printf("%s: configuration OK (%u devices)\n", conf_path, a.cfg.ndevices);
+		ret = 0;
+		goto out;
+	}
+	if (mkdir(a.cfg.state_dir, 0700) == -1 && errno != EEXIST) {
+		sl_log_errno(errno, "cannot create state_dir %s", a.cfg.state_dir);
+		goto out;
+	}
+	a.tls = sl_tls_client_ctx(err, sizeof(err));
+	if (!a.tls) {
+		sl_log_err("%s", err);
+		goto out;
+	}
+	/* Blocked before any thread starts, so only the signalfd sees them. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	a.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (a.signal_fd == -1) {
+		sl_log_errno(errno, "signalfd");
+		goto out;
+	}
+	sl_log_info("sluice-agent %s: %s, %u devices, relay %s:%u", SLUICE_VERSION,
+		    a.cfg.name, a.cfg.ndevices, a.cfg.relay.host, a.cfg.relay.port);
+	ret = agent_run(&a);
+	close(a.signal_fd);
+out:
+	SSL_CTX_free(a.tls);
+	agent_config_free(&a.cfg);
+	return ret;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* sluice-client internals: config, the control connection, commands. */
+#ifndef CLIENT_H
+#define CLIENT_H
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "peer.h"
+#include "wire.h"
+
+struct client_config {
+	char user[SLUICE_NAME_MAX + 1];
+	char token[SLUICE_TOKEN_MAX + 1];
+	char state_dir[1024];
+	struct sl_relay_addr relay;
+};
+
+struct client {
+	struct client_config cfg;
+	SSL_CTX *tls;
+	int signal_fd;
+	bool stop;
+};
+
+/* config.c */
+int client_config_load(struct client_config *cfg, const char *path, char *err,
+		       size_t errlen);
+/* $HOME/.config/sluice/client.conf into buf. */
+void client_config_default_path(char *buf, size_t len);
+
+/* control.c: dial and log in; the SSL or NULL (logged). */
+SSL *client_connect(struct client *c, uint32_t *hb_ms);
+
+/* list.c and forward.c: the commands; they return exit codes. */
+int client_list_main(struct client *c);
+int client_forward_main(struct client *c, const char *target,
+			const char *local);
+
+#endif

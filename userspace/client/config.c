@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+/* client.conf: see docs/configuration.md. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "conf.h"
+#include "tls.h"
+
+void client_config_default_path(char *buf, size_t len)
+{
+	const char *home = getenv("HOME");
+
+	snprintf(buf, len, "%s/.config/sluice/client.conf", home ? home : ".");
+}
+
+static int client_conf_key(struct sl_conf *c, const char *section,
+			   const char *key, const char *value, void *ctx)
+{
+	struct client_config *cfg = ctx;
+
+	if (section)
+		return sl_conf_error(c, "unknown section '[%s]': client.conf has no sections",
+				     section);
+	if (!strcmp(key, "relay")) {
+		if (sl_parse_hostport(value, 11444, cfg->relay.host,
+				      sizeof(cfg->relay.host), &cfg->relay.port))
+			return sl_conf_error(c, "relay: bad address '%s' (use HOST, HOST:PORT or [IPv6]:PORT)",
+					     value);
+		return 0;
+	}
+	if (!strcmp(key, "user")) {
+		if (!sl_name_valid(value))
+			return sl_conf_error(c, "user: '%s' must be 1-%d characters of A-Z a-z 0-9 . _ -",
+					     value, SLUICE_NAME_MAX);
+		snprintf(cfg->user, sizeof(cfg->user), "%s", value);
+		return 0;
+	}
+	if (!strcmp(key, "token")) {
+		if (strlen(value) > SLUICE_TOKEN_MAX)
+			return sl_conf_error(c, "token: longer than %d characters",
+					     SLUICE_TOKEN_MAX);
+		snprintf(cfg->token, sizeof(cfg->token), "%s", value);
+		return 0;
+	}
+	if (!strcmp(key, "relay_fingerprint")) {
+		if (sl_tls_fingerprint_parse(value, cfg->relay.fingerprint))
+			return sl_conf_error(c, "relay_fingerprint: '%s' is not sha256:<64 hex digits>",
+					     value);
+		return 0;
+	}
+	if (!strcmp(key, "state_dir")) {
+		if (value[0] != '/' || strlen(value) >= sizeof(cfg->state_dir) - 32)
+			return sl_conf_error(c, "state_dir: '%s' must be an absolute path",
+					     value);
+		snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", value);
+		return 0;
+	}
+	return sl_conf_error(c, "unknown key '%s' (known: relay, user, token, relay_fingerprint, state_dir)",
+			     key);
+}
+
+int client_config_load(struct client_config *cfg, const char *path, char *err,
+		       size_t errlen)
+{
+	const char *home = getenv("HOME");
+	struct sl_conf c;
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s/.local/state/sluice",
+		 home ? home : ".");
+	sl_conf_init(&c, path, client_conf_key, cfg);
+	ret = sl_conf_load(&c);
+	if (ret) {
+		snprintf(err, errlen, "%s", c.err);
+		return ret;
+	}
+	if (!cfg->relay.host[0] || !cfg->user[0] || !cfg->token[0]) {
+		snprintf(err, errlen, "%s: relay, user and token are required", path);
+		return -EINVAL;
+	}
+	snprintf(cfg->relay.pin_file, sizeof(cfg->relay.pin_file), "%s/known_relays",
+		 cfg->state_dir);
+	cfg->relay.timeout_ms = 10000;
+	return 0;
+}

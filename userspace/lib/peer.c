@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: MIT
+#include "peer.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "msgio.h"
+#include "net.h"
+#include "pump.h"
+#include "tls.h"
+
+#define PEER_PUMP_BUF (64u << 10)
+
+static int error_reply(const struct sl_msg_in *m, char *why, size_t whylen)
+{
+	uint32_t code = nla_get_u32(m->tb[SLUICE_A_ERR_CODE]);
+	const char *text = sl_wire_str(m, SLUICE_A_ERR_MSG);
+
+	snprintf(why, whylen, "relay refused: %s%s%s", sl_err_name(code),
+		 text ? ": " : "", text ? text : "");
+	switch (code) {
+	case SLUICE_E_AUTH:
+		return -EACCES;
+	case SLUICE_E_DUPLICATE:
+		return -EEXIST;
+	case SLUICE_E_VERSION:
+		return -EPROTONOSUPPORT;
+	default:
+		return -EPROTO;
+	}
+}
+
+int sl_peer_hello(SSL *ssl, struct nl_msg *hello, uint32_t *hb_ms, char *why,
+		  size_t whylen)
+{
+	static __thread char buf[SLUICE_MSG_MAX];
+	struct sl_msg_in m;
+	int ret;
+
+	ret = sl_msg_send_free(ssl, hello);
+	if (ret) {
+		snprintf(why, whylen, "cannot send HELLO");
+		return ret;
+	}
+	ret = sl_msg_recv(ssl, buf, &m, why, whylen);
+	if (ret)
+		return ret;
+	if (m.cmd == SLUICE_CMD_ERROR)
+		return error_reply(&m, why, whylen);
+	if (m.cmd != SLUICE_CMD_HELLO_OK) {
+		snprintf(why, whylen, "relay answered HELLO with %s", sl_cmd_name(m.cmd));
+		return -EPROTO;
+	}
+	*hb_ms = nla_get_u32(m.tb[SLUICE_A_HEARTBEAT_MS]);
+	if (*hb_ms < 100)
+		*hb_ms = 100;
+	return 0;
+}
+
+SSL *sl_peer_attach(SSL_CTX *ctx, const struct sl_relay_addr *relay,
+		    uint64_t session_id, const void *token, size_t token_len,
+		    uint32_t err_code, const char *err_msg, int *err, char *why,
+		    size_t whylen)
+{
+	static __thread char buf[SLUICE_MSG_MAX];
+	struct nl_msg *msg;
+	struct sl_msg_in m;
+	SSL *ssl;
+
+	ssl = sl_tls_dial(ctx, relay->host, relay->port, relay->timeout_ms,
+			  relay->pin_file,
+			  relay->fingerprint[0] ? relay->fingerprint : NULL, err,
+			  why, whylen);
+	if (!ssl)
+		return NULL;
+	msg = sl_wire_new(SLUICE_CMD_ATTACH, 0, 0);
+	if (!msg || nla_put_u64(msg, SLUICE_A_SESSION_ID, session_id) ||
+	    nla_put(msg, SLUICE_A_TOKEN, (int)token_len, token) ||
+	    (err_code && (nla_put_u32(msg, SLUICE_A_ERR_CODE, err_code) ||
+			  nla_put_string(msg, SLUICE_A_ERR_MSG, err_msg)))) {
+		nlmsg_free(msg);
+		snprintf(why, whylen, "cannot build ATTACH");
+		*err = -ENOMEM;
+		goto err;
+	}
+	*err = sl_msg_send_free(ssl, msg);
+	if (*err) {
+		snprintf(why, whylen, "cannot send ATTACH");
+		goto err;
+	}
+	if (err_code) {
+		*err = 0;
+		goto err;
+	}
+	*err = sl_msg_recv(ssl, buf, &m, why, whylen);
+	if (*err)
+		goto err;
+	if (m.cmd == SLUICE_CMD_ERROR) {
+		*err = error_reply(&m, why, whylen);
+		goto err;
+	}
+	if (m.cmd != SLUICE_CMD_ATTACH_OK) {
+		snprintf(why, whylen, "relay answered ATTACH with %s", sl_cmd_name(m.cmd));
+		*err = -EPROTO;
+		goto err;
+	}
+	return ssl;
+err:
+	sl_tls_close(ssl);
+	return NULL;
+}
+
+int sl_peer_pump(int fd, SSL *ssl, uint64_t *to_relay, uint64_t *from_relay,
+		 char *why, size_t whylen)
+{
+	struct sl_pump p;
+	int ret;
+
+	*to_relay = *from_relay = 0;
+	if (sl_set_nonblock(fd, 1) || sl_set_nonblock(SSL_get_fd(ssl), 1)) {
+		snprintf(why, whylen, "cannot make sockets non-blocking");
+		return -EIO;
+	}
+	ret = sl_pump_init(&p, fd, NULL, SSL_get_fd(ssl), ssl, PEER_PUMP_BUF);
+	if (ret) {
+		snprintf(why, whylen, "out of memory");
+		return ret;
+	}
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = fd },
+			{ .fd = SSL_get_fd(ssl) },
+		};
+
+		ret = sl_pump_step(&p, 1u << 20);
+		if (ret == SL_PUMP_DONE || ret < 0)
+			break;
+		if (ret == SL_PUMP_AGAIN)
+			continue;
+		/* An end with nothing to wait for is left out: its POLLHUP
+		 * would wake us forever; its errors show on the next use. */
+		pfd[0].events = sl_pump_events(&p, 0);
+		pfd[1].events = sl_pump_events(&p, 1);
+		if (!pfd[0].events)
+			pfd[0].fd = -1;
+		if (!pfd[1].events)
+			pfd[1].fd = -1;
+		if (poll(pfd, 2, -1) == -1 && errno != EINTR) {
+			ret = -errno;
+			snprintf(p.why, sizeof(p.why), "poll: %s", strerror(errno));
+			break;
+		}
+	}
+	*to_relay = p.end[0].rx_bytes;
+	*from_relay = p.end[1].rx_bytes;
+	if (ret < 0)
+		snprintf(why, whylen, "%s", p.why);
+	sl_pump_uninit(&p);
+	return ret < 0 ? ret : 0;
+}
+
+uint64_t sl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void sl_heartbeat_start(struct sl_heartbeat *h, uint32_t interval_ms)
+{
+	h->interval_ms = interval_ms;
+	h->last_rx_ms = h->last_tx_ms = sl_now_ms();
+}
+
+int sl_heartbeat_timeout(const struct sl_heartbeat *h)
+{
+	uint64_t send_at = h->last_tx_ms + h->interval_ms;
+	uint64_t dead_at = h->last_rx_ms + 3 * h->interval_ms + 1;
+	uint64_t next = send_at < dead_at ? send_at : dead_at, now = sl_now_ms();
+
+	return next > now ? (int)(next - now) : 0;
+}
+
+bool sl_heartbeat_dead(const struct sl_heartbeat *h, uint64_t *silent_ms)
+{
+	*silent_ms = sl_now_ms() - h->last_rx_ms;
+	return *silent_ms > 3 * h->interval_ms;
+}
+
+int sl_heartbeat_send_due(struct sl_heartbeat *h, SSL *ssl)
+{
+	uint64_t now = sl_now_ms();
+
+	if (now - h->last_tx_ms < h->interval_ms)
+		return 0;
+	h->last_tx_ms = now;
+	return sl_msg_send_free(ssl, sl_wire_new(SLUICE_CMD_HEARTBEAT, 0, 0));
+}

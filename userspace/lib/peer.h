@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the agent and the client both do towards the relay: the HELLO
+ * exchange on a control connection, opening and attaching a data leg, and
+ * running one session's pump in the calling thread.
+ */
+#ifndef SL_PEER_H
+#define SL_PEER_H
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+/* Where the relay is and how it is authenticated. */
+struct sl_relay_addr {
+	char host[256];
+	uint16_t port;
+	char fingerprint[80];	/* "" : trust on first use via pin_file */
+	char pin_file[1100];
+	int timeout_ms;
+};
+
+/*
+ * Sends hello (consumed) and waits for HELLO_OK.  Returns 0 with the
+ * heartbeat interval in *hb_ms; -EACCES, -EPROTO... with the relay's reason
+ * in why.
+ */
+int sl_peer_hello(SSL *ssl, struct nl_msg *hello, uint32_t *hb_ms, char *why,
+		  size_t whylen);
+
+/*
+ * Dials the relay and ATTACHes a data leg for a session.  With err_code
+ * set (agent: device unreachable) the ATTACH carries the error and the leg
+ * is closed at once (returns NULL, *err = 0).  Otherwise returns the SSL
+ * after ATTACH_OK, or NULL with -errno in *err and a reason in why.
+ */
+SSL *sl_peer_attach(SSL_CTX *ctx, const struct sl_relay_addr *relay,
+		    uint64_t session_id, const void *token, size_t token_len,
+		    uint32_t err_code, const char *err_msg, int *err, char *why,
+		    size_t whylen);
+
+/*
+ * Relays between a plain socket and a data leg until both directions end.
+ * Both become non-blocking.  Returns 0 or -errno (reason in why); the bytes
+ * each way go to *to_relay / *from_relay.
+ */
+int sl_peer_pump(int fd, SSL *ssl, uint64_t *to_relay, uint64_t *from_relay,
+		 char *why, size_t whylen);
+
+
+/* Heartbeat bookkeeping of a control connection (agent and client). */
+struct sl_heartbeat {
+	uint64_t interval_ms;
+	uint64_t last_rx_ms;
+	uint64_t last_tx_ms;
+};
+
+uint64_t sl_now_ms(void);
+void sl_heartbeat_start(struct sl_heartbeat *h, uint32_t interval_ms);
+/* Milliseconds until the next heartbeat is due or the peer counts as dead. */
+int sl_heartbeat_timeout(const struct sl_heartbeat *h);
+/* True when the peer has been silent for three intervals. */
+bool sl_heartbeat_dead(const struct sl_heartbeat *h, uint64_t *silent_ms);
+/* Sends a HEARTBEAT if one is due.  0 or -EIO. */
+int sl_heartbeat_send_due(struct sl_heartbeat *h, SSL *ssl);
+
+#endif

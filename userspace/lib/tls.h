@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TLS for sluice: the relay's appliance identity (ECDSA P-256 key and
+ * self-signed certificate, made on first start), OpenSSL contexts for both
+ * ends, SPKI SHA-256 fingerprints and the pin store of agents and clients.
+ */
+#ifndef SL_TLS_H
+#define SL_TLS_H
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* "sha256:" and 64 lower-case hex digits. */
+#define SL_FP_STRLEN 72
+
+/*
+ * Makes dir/relay.key (mode 0600) and dir/relay.crt unless both exist.
+ * Returns 1 when it created them, 0 when they existed, -errno on failure
+ * with a reason in why.
+ */
+int sl_tls_identity_ensure(const char *dir, char *why, size_t whylen);
+
+/* TLS 1.3 server context with the identity in key/cert; NULL + why. */
+SSL_CTX *sl_tls_server_ctx(const char *key, const char *cert, char *why,
+			   size_t whylen);
+/* TLS 1.3 client context; the relay is authenticated by its pin. */
+SSL_CTX *sl_tls_client_ctx(char *why, size_t whylen);
+
+/* SPKI SHA-256 of a certificate as "sha256:<hex>". 0 or -EINVAL. */
+int sl_tls_fingerprint(X509 *cert, char out[SL_FP_STRLEN]);
+int sl_tls_fingerprint_file(const char *cert_path, char out[SL_FP_STRLEN]);
+/* Normalises "sha256:AB:CD...", "AB CD ..." or hex into "sha256:<hex>". */
+int sl_tls_fingerprint_parse(const char *s, char out[SL_FP_STRLEN]);
+
+/*
+ * Checks the relay's fingerprint fp for relay_id ("host:port").  With
+ * expected set (from configuration) it must match.  Otherwise the pin file
+ * decides: a known relay must match its pin, an unknown one is pinned now
+ * (trust on first use; *pinned_now is set).  A mismatch returns -EPERM with
+ * both fingerprints and the fix in why.
+ */
+int sl_pin_check(const char *pin_file, const char *relay_id, const char *fp,
+		 const char *expected, bool *pinned_now, char *why,
+		 size_t whylen);
+
+/* Refuses a private key file that group or others may read. */
+int sl_key_perms_check(const char *path, char *why, size_t whylen);
+
+/*
+ * Dials host:port, runs the TLS handshake and checks the pin; the socket
+ * stays blocking with SO_RCVTIMEO/SO_SNDTIMEO of timeout_ms.  Returns an SSL
+ * (its fd owned by it: free with sl_tls_close) or NULL with -errno in *err
+ * and a reason in why.
+ */
+SSL *sl_tls_dial(SSL_CTX *ctx, const char *host, uint16_t port, int timeout_ms,
+		 const char *pin_file, const char *expected_fp, int *err,
+		 char *why, size_t whylen);
+/* Sends close_notify when possible, closes the fd, frees the SSL. */
+void sl_tls_close(SSL *ssl);
+
+#endif

@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Codec for the sluice protocol.  Every byte here comes from the network, so
+ * the order is: bound the length, check the headers, let libnl check each
+ * attribute against the policy, then check what libnl cannot express
+ * (required attributes per command, name syntax, nested arrays).
+ */
+#include "wire.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BIT(a) (1u << (a))
+
+static struct nla_policy attr_policy[SLUICE_A_MAX + 1] = {
+	[SLUICE_A_VERSION] = { .type = NLA_U32, .minlen = 4, .maxlen = 4 },
+	[SLUICE_A_NAME] = { .type = NLA_STRING, .minlen = 2,
+			    .maxlen = SLUICE_NAME_MAX + 1 },
+	[SLUICE_A_TOKEN] = { .type = NLA_UNSPEC, .minlen = 1,
+			     .maxlen = SLUICE_TOKEN_MAX },
+	[SLUICE_A_HEARTBEAT_MS] = { .type = NLA_U32, .minlen = 4,
+				    .maxlen = 4 },
+	[SLUICE_A_DEVICES] = { .type = NLA_NESTED },
+	[SLUICE_A_ADDR] = { .type = NLA_STRING, .minlen = 1,
+			    .maxlen = SLUICE_ADDR_MAX },
+	[SLUICE_A_AGENT] = { .type = NLA_STRING, .minlen = 2,
+			     .maxlen = SLUICE_NAME_MAX + 1 },
+	[SLUICE_A_DEVICE] = { .type = NLA_STRING, .minlen = 2,
+			      .maxlen = SLUICE_NAME_MAX + 1 },
+	[SLUICE_A_PORT] = { .type = NLA_U16, .minlen = 2, .maxlen = 2 },
+	[SLUICE_A_SESSION_ID] = { .type = NLA_U64, .minlen = 8, .maxlen = 8 },
+	[SLUICE_A_ERR_CODE] = { .type = NLA_U32, .minlen = 4, .maxlen = 4 },
+	[SLUICE_A_ERR_MSG] = { .type = NLA_STRING, .minlen = 1,
+			       .maxlen = SLUICE_ERR_MSG_MAX },
+};
+
+static struct nla_policy device_policy[SLUICE_DEVICE_A_MAX + 1] = {
+	[SLUICE_DEVICE_A_NAME] = { .type = NLA_STRING, .minlen = 2,
+				   .maxlen = SLUICE_NAME_MAX + 1 },
+	[SLUICE_DEVICE_A_PORTS] = { .type = NLA_NESTED },
+};
+
+static struct nla_policy ports_policy[SLUICE_PORTS_A_MAX + 1] = {
+	[SLUICE_PORTS_A_FIRST] = { .type = NLA_U16, .minlen = 2, .maxlen = 2 },
+	[SLUICE_PORTS_A_LAST] = { .type = NLA_U16, .minlen = 2, .maxlen = 2 },
+	[SLUICE_PORTS_A_PROTO] = { .type = NLA_U8, .minlen = 1, .maxlen = 1 },
+};
+
+/* What each command must carry; the policy above checks what it may carry. */
+static const struct {
+	const char *name;
+	uint32_t required;
+} cmd_table[SLUICE_CMD_MAX + 1] = {
+	[SLUICE_CMD_ERROR] = { "ERROR", BIT(SLUICE_A_ERR_CODE) },
+	[SLUICE_CMD_AGENT_HELLO] = { "AGENT_HELLO",
+				     BIT(SLUICE_A_VERSION) |
+					     BIT(SLUICE_A_NAME) |
+					     BIT(SLUICE_A_TOKEN) },
+	[SLUICE_CMD_CLIENT_HELLO] = { "CLIENT_HELLO",
+				      BIT(SLUICE_A_VERSION) |
+					      BIT(SLUICE_A_NAME) |
+					      BIT(SLUICE_A_TOKEN) },
+	[SLUICE_CMD_HELLO_OK] = { "HELLO_OK", BIT(SLUICE_A_VERSION) |
+						      BIT(SLUICE_A_HEARTBEAT_MS) },
+	[SLUICE_CMD_HEARTBEAT] = { "HEARTBEAT", 0 },
+	[SLUICE_CMD_LIST] = { "LIST", 0 },
+	[SLUICE_CMD_DONE] = { "DONE", 0 },
+	[SLUICE_CMD_OPEN] = { "OPEN", BIT(SLUICE_A_DEVICE) | BIT(SLUICE_A_PORT) },
+	[SLUICE_CMD_OPEN_OK] = { "OPEN_OK", BIT(SLUICE_A_SESSION_ID) |
+						    BIT(SLUICE_A_TOKEN) |
+						    BIT(SLUICE_A_AGENT) },
+	[SLUICE_CMD_CONNECT] = { "CONNECT",
+				 BIT(SLUICE_A_SESSION_ID) | BIT(SLUICE_A_TOKEN) |
+					 BIT(SLUICE_A_DEVICE) |
+					 BIT(SLUICE_A_PORT) },
+	[SLUICE_CMD_ATTACH] = { "ATTACH",
+				BIT(SLUICE_A_SESSION_ID) | BIT(SLUICE_A_TOKEN) },
+	[SLUICE_CMD_ATTACH_OK] = { "ATTACH_OK", 0 },
+};
+
+static const char *const attr_names[SLUICE_A_MAX + 1] = {
+	[SLUICE_A_VERSION] = "VERSION",	      [SLUICE_A_NAME] = "NAME",
+	[SLUICE_A_TOKEN] = "TOKEN",	      [SLUICE_A_HEARTBEAT_MS] = "HEARTBEAT_MS",
+	[SLUICE_A_DEVICES] = "DEVICES",	      [SLUICE_A_ADDR] = "ADDR",
+	[SLUICE_A_AGENT] = "AGENT",	      [SLUICE_A_DEVICE] = "DEVICE",
+	[SLUICE_A_PORT] = "PORT",	      [SLUICE_A_SESSION_ID] = "SESSION_ID",
+	[SLUICE_A_ERR_CODE] = "ERR_CODE",     [SLUICE_A_ERR_MSG] = "ERR_MSG",
+};
+
+const char *sl_cmd_name(uint8_t cmd)
+{
+	if (cmd <= SLUICE_CMD_MAX && cmd_table[cmd].name)
+		return cmd_table[cmd].name;
+	return "UNKNOWN";
+}
+
+const char *sl_err_name(uint32_t code)
+{
+	static const char *const names[SLUICE_E_MAX + 1] = {
+		[SLUICE_E_PROTO] = "protocol error",
+		[SLUICE_E_VERSION] = "unsupported protocol version",
+		[SLUICE_E_AUTH] = "authentication failed",
+		[SLUICE_E_DUPLICATE] = "already connected",
+		[SLUICE_E_NO_AGENT] = "no such agent",
+		[SLUICE_E_NO_DEVICE] = "no such device",
+		[SLUICE_E_AMBIGUOUS] = "ambiguous device name",
+		[SLUICE_E_PORT_DENIED] = "port not allowed",
+		[SLUICE_E_UNREACHABLE] = "device unreachable",
+		[SLUICE_E_TIMEOUT] = "timed out",
+		[SLUICE_E_BAD_TOKEN] = "bad session token",
+		[SLUICE_E_LIMIT] = "limit reached",
+		[SLUICE_E_AGENT_GONE] = "agent disconnected",
+		[SLUICE_E_INTERNAL] = "internal relay error",
+	};
+
+	if (code <= SLUICE_E_MAX && names[code])
+		return names[code];
+	return "unknown error";
+}
+
+int sl_wire_frame_len(const void *hdr, char *why, size_t whylen)
+{
+	struct nlmsghdr nlh;
+	struct genlmsghdr gnlh;
+
+	memcpy(&nlh, hdr, sizeof(nlh));
+	memcpy(&gnlh, (const char *)hdr + NLMSG_HDRLEN, sizeof(gnlh));
+	if (nlh.nlmsg_type != SLUICE_MSG_TYPE) {
+		snprintf(why, whylen, "not a sluice message (type %#x)",
+			 nlh.nlmsg_type);
+		return -EBADMSG;
+	}
+	if (nlh.nlmsg_len < SL_WIRE_HDRLEN || nlh.nlmsg_len > SLUICE_MSG_MAX) {
+		snprintf(why, whylen, "message length %u outside %u..%u",
+			 nlh.nlmsg_len, (unsigned)SL_WIRE_HDRLEN,
+			 SLUICE_MSG_MAX);
+		return -EBADMSG;
+	}
+	if (gnlh.version != SLUICE_GENL_VERSION) {
+		snprintf(why, whylen, "message format version %u, expected %u",
+			 gnlh.version, SLUICE_GENL_VERSION);
+		return -EBADMSG;
+	}
+	return (int)nlh.nlmsg_len;
+}
+
+/* Array nests: element types are ignored, trailing bytes are refused. */
+#define for_each_elem(pos, nest, rem) nla_for_each_nested(pos, nest, rem)
+
+/* nla_parse() skips bytes after the last whole attribute: refuse them. */
+static bool nest_has_tail(const struct nlattr *nest)
+{
+	struct nlattr *pos;
+	int rem;
+
+	nla_for_each_nested(pos, nest, rem)
+		;
+	return rem != 0;
+}
+
+/* Decodes a PORTS array nest into out (always written). */
+static int check_ports(const struct nlattr *ports, struct sl_ports *out,
+		       char *why, size_t whylen)
+{
+	struct nlattr *pos;
+	int rem;
+
+	out->n = 0;
+	for_each_elem(pos, ports, rem)
+	{
+		struct nlattr *tb[SLUICE_PORTS_A_MAX + 1];
+		unsigned int first, last;
+		uint8_t proto;
+
+		if (nla_parse_nested(tb, SLUICE_PORTS_A_MAX, pos,
+				     ports_policy) < 0 || nest_has_tail(pos)) {
+			snprintf(why, whylen, "malformed port range");
+			return -EBADMSG;
+		}
+		if (!tb[SLUICE_PORTS_A_FIRST] || !tb[SLUICE_PORTS_A_LAST] ||
+		    !tb[SLUICE_PORTS_A_PROTO]) {
+			snprintf(why, whylen, "port range lacks FIRST, LAST or PROTO");
+			return -EBADMSG;
+		}
+		first = nla_get_u16(tb[SLUICE_PORTS_A_FIRST]);
+		last = nla_get_u16(tb[SLUICE_PORTS_A_LAST]);
+		proto = nla_get_u8(tb[SLUICE_PORTS_A_PROTO]);
+		if (out->n >= SLUICE_RANGES_MAX) {
+			snprintf(why, whylen, "more than %d port ranges",
+				 SLUICE_RANGES_MAX);
+			return -EBADMSG;
+		}
+		if (sl_ports_add(out, proto, first, last)) {
+			snprintf(why, whylen, "bad port range %u-%u proto %u",
+				 first, last, proto);
+			return -EBADMSG;
+		}
+	}
+	if (rem) {
+		snprintf(why, whylen, "%d trailing bytes in port list", rem);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/*
+ * Walks a SLUICE_A_DEVICES nest.  With out == NULL it only validates; else
+ * it fills out[0..SLUICE_DEVICES_MAX).  Returns the count or -EBADMSG.
+ */
+static int walk_devices(const struct nlattr *devices,
+			struct sl_device_info *out, char *why, size_t whylen)
+{
+	struct nlattr *pos;
+	int rem, n = 0, ret;
+
+	for_each_elem(pos, devices, rem)
+	{
+		struct nlattr *tb[SLUICE_DEVICE_A_MAX + 1];
+		const char *name;
+		struct sl_ports counted;
+
+		if (n >= SLUICE_DEVICES_MAX) {
+			snprintf(why, whylen, "more than %d devices",
+				 SLUICE_DEVICES_MAX);
+			return -EBADMSG;
+		}
+		if (nla_parse_nested(tb, SLUICE_DEVICE_A_MAX, pos,
+				     device_policy) < 0 || nest_has_tail(pos)) {
+			snprintf(why, whylen, "malformed device %d", n);
+			return -EBADMSG;
+		}
+		if (!tb[SLUICE_DEVICE_A_NAME] || !tb[SLUICE_DEVICE_A_PORTS]) {
+			snprintf(why, whylen, "device %d lacks NAME or PORTS", n);
+			return -EBADMSG;
+		}
+		name = nla_data(tb[SLUICE_DEVICE_A_NAME]);
+		if (strlen(name) != (size_t)nla_len(tb[SLUICE_DEVICE_A_NAME]) - 1 ||
+		    !sl_name_valid(name)) {
+			snprintf(why, whylen, "bad device name");
+			return -EBADMSG;
+		}
+		ret = check_ports(tb[SLUICE_DEVICE_A_PORTS],
+				  out ? &out[n].ports : &counted, why, whylen);
+		if (ret)
+			return ret;
+		if (out)
+			snprintf(out[n].name, sizeof(out[n].name), "%s", name);
+		n++;
+	}
+	if (rem) {
+		snprintf(why, whylen, "%d trailing bytes in device list", rem);
+		return -EBADMSG;
+	}
+	return n;
+}
+
+int sl_wire_parse(void *buf, size_t len, struct sl_msg_in *m, char *why,
+		  size_t whylen)
+{
+	struct nlmsghdr *nlh = buf;
+	struct genlmsghdr *gnlh;
+	static const int name_attrs[] = { SLUICE_A_NAME, SLUICE_A_AGENT,
+					  SLUICE_A_DEVICE };
+	unsigned int i;
+	int ret;
+
+	if (len < SL_WIRE_HDRLEN) {
+		snprintf(why, whylen, "message of %zu bytes is shorter than a header",
+			 len);
+		return -EBADMSG;
+	}
+	ret = sl_wire_frame_len(buf, why, whylen);
+	if (ret < 0)
+		return ret;
+	if ((size_t)ret != len) {
+		snprintf(why, whylen, "header says %d bytes, got %zu", ret, len);
+		return -EBADMSG;
+	}
+	gnlh = nlmsg_data(nlh);
+	if (gnlh->cmd == SLUICE_CMD_UNSPEC || gnlh->cmd > SLUICE_CMD_MAX) {
+		snprintf(why, whylen, "unknown command %u", gnlh->cmd);
+		return -EBADMSG;
+	}
+	memset(m, 0, sizeof(*m));
+	m->cmd = gnlh->cmd;
+	m->flags = nlh->nlmsg_flags;
+	m->seq = nlh->nlmsg_seq;
+	ret = genlmsg_parse(nlh, 0, m->tb, SLUICE_A_MAX, attr_policy);
+	if (ret < 0) {
+		snprintf(why, whylen, "%s: attribute breaks the policy (%s)",
+			 sl_cmd_name(m->cmd), nl_geterror(ret));
+		return -EBADMSG;
+	}
+	for (i = 1; i <= SLUICE_A_MAX; i++) {
+		if ((cmd_table[m->cmd].required & BIT(i)) && !m->tb[i]) {
+			snprintf(why, whylen, "%s without required attribute %s",
+				 sl_cmd_name(m->cmd), attr_names[i]);
+			return -EBADMSG;
+		}
+	}
+	for (i = 1; i <= SLUICE_A_MAX; i++) {
+		const struct nlattr *a = m->tb[i];
+
+		/* libnl checks the final NUL; refuse NULs before it. */
+		if (a && attr_policy[i].type == NLA_STRING &&
+		    strlen(nla_data(a)) != (size_t)nla_len(a) - 1) {
+			snprintf(why, whylen, "%s: %s has an embedded NUL",
+				 sl_cmd_name(m->cmd), attr_names[i]);
+			return -EBADMSG;
+		}
+	}
+	for (i = 0; i < sizeof(name_attrs) / sizeof(name_attrs[0]); i++) {
+		const struct nlattr *a = m->tb[name_attrs[i]];
+
+		if (a && !sl_name_valid(nla_data(a))) {
+			snprintf(why, whylen,
+				 "%s: %s is not a valid name ([A-Za-z0-9._-], 1-%d)",
+				 sl_cmd_name(m->cmd), attr_names[name_attrs[i]],
+				 SLUICE_NAME_MAX);
+			return -EBADMSG;
+		}
+	}
+	if (m->tb[SLUICE_A_PORT] && nla_get_u16(m->tb[SLUICE_A_PORT]) == 0) {
+		snprintf(why, whylen, "%s: port 0", sl_cmd_name(m->cmd));
+		return -EBADMSG;
+	}
+	if ((m->cmd == SLUICE_CMD_OPEN_OK || m->cmd == SLUICE_CMD_CONNECT) &&
+	    nla_len(m->tb[SLUICE_A_TOKEN]) != SLUICE_SESSION_TOKEN_LEN) {
+		snprintf(why, whylen, "%s: session token of %d bytes",
+			 sl_cmd_name(m->cmd), nla_len(m->tb[SLUICE_A_TOKEN]));
+		return -EBADMSG;
+	}
+	if (m->tb[SLUICE_A_DEVICES]) {
+		ret = walk_devices(m->tb[SLUICE_A_DEVICES], NULL, why, whylen);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+struct nl_msg *sl_wire_new(uint8_t cmd, uint32_t seq, uint16_t flags)
+{
+	struct nl_msg *msg = nlmsg_alloc_size(SLUICE_MSG_MAX);
+
+	if (!msg)
+		return NULL;
+	if (!genlmsg_put(msg, 0, seq, SLUICE_MSG_TYPE, 0, flags, cmd,
+			 SLUICE_GENL_VERSION)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+const void *sl_wire_bytes(struct nl_msg *msg, size_t *len)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+
+	*len = nlh->nlmsg_len;
+	return nlh;
+}
+
+int sl_wire_put_device(struct nl_msg *msg, const struct sl_device_info *dev)
+{
+	struct nlattr *d, *ports;
+	unsigned int i;
+
+	d = nla_nest_start(msg, 0);
+	if (!d)
+		return -EMSGSIZE;
+	if (nla_put_string(msg, SLUICE_DEVICE_A_NAME, dev->name) < 0)
+		return -EMSGSIZE;
+	ports = nla_nest_start(msg, SLUICE_DEVICE_A_PORTS);
+	if (!ports)
+		return -EMSGSIZE;
+	for (i = 0; i < dev->ports.n; i++) {
+		const struct sl_port_range *r = &dev->ports.r[i];
+		struct nlattr *range = nla_nest_start(msg, 0);
+
+		if (!range || nla_put_u16(msg, SLUICE_PORTS_A_FIRST, r->first) ||
+		    nla_put_u16(msg, SLUICE_PORTS_A_LAST, r->last) ||
+		    nla_put_u8(msg, SLUICE_PORTS_A_PROTO, r->proto))
+			return -EMSGSIZE;
+		nla_nest_end(msg, range);
+	}
+	nla_nest_end_keep_empty(msg, ports);
+	nla_nest_end(msg, d);
+	return 0;
+}
+
+int sl_wire_get_devices(const struct nlattr *devices,
+			struct sl_device_info **out)
+{
+	char why[128];
+	int n;
+
+	*out = NULL;
+	n = walk_devices(devices, NULL, why, sizeof(why));
+	if (n <= 0)
+		return n < 0 ? -EBADMSG : 0;
+	*out = calloc((size_t)n, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	return walk_devices(devices, *out, why, sizeof(why));
+}
+
+struct nl_msg *sl_wire_error(uint32_t seq, enum sluice_err code,
+			     uint64_t session_id, const char *fmt, ...)
+{
+	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_ERROR, seq, 0);
+	char text[SLUICE_ERR_MSG_MAX];
+	va_list ap;
+
+	if (!msg)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (nla_put_u32(msg, SLUICE_A_ERR_CODE, code) ||
+	    nla_put_string(msg, SLUICE_A_ERR_MSG, text) ||
+	    (session_id && nla_put_u64(msg, SLUICE_A_SESSION_ID, session_id))) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+const char *sl_wire_str(const struct sl_msg_in *m, int attr)
+{
+	return m->tb[attr] ? nla_data(m->tb[attr]) : NULL;
+}

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+/* relay.conf: see docs/configuration.md. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "conf.h"
+#include "log.h"
+#include "relay.h"
+
+void relay_config_defaults(struct relay_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/sluice-relay");
+	cfg->heartbeat_ms = 60000;
+	cfg->handshake_timeout_ms = 10000;
+	cfg->max_sessions = 10000;
+}
+
+static int set_duration(struct sl_conf *c, const char *key, const char *v,
+			uint64_t min_ms, uint64_t *out)
+{
+	if (sl_parse_duration_ms(v, out) || *out < min_ms || *out > 86400000)
+		return sl_conf_error(c, "%s: bad duration '%s' (use e.g. 500ms, 10s, 2m; at least %llums)",
+				     key, v, (unsigned long long)min_ms);
+	return 0;
+}
+
+static int set_token(struct sl_conf *c, const char *key, const char *v,
+		     char *out)
+{
+	size_t n = strlen(v);
+
+	if (n < 8 || n > SLUICE_TOKEN_MAX)
+		return sl_conf_error(c, "%s: token must be 8 to %d characters",
+				     key, SLUICE_TOKEN_MAX);
+	memcpy(out, v, n + 1);
+	return 0;
+}
+
+static int relay_conf_key(struct sl_conf *c, const char *section,
+			  const char *key, const char *value, void *ctx)
+{
+	struct relay_config *cfg = ctx;
+	uint64_t v;
+
+	if (section)
+		return sl_conf_error(c, "unknown section '[%s]': relay.conf has no sections",
+				     section);
+	if (!strcmp(key, "listen")) {
+		struct relay_listen *l;
+
+		if (cfg->nlisten >= RELAY_LISTEN_MAX)
+			return sl_conf_error(c, "more than %d listen addresses",
+					     RELAY_LISTEN_MAX);
+		l = &cfg->listen[cfg->nlisten];
+		if (sl_parse_hostport(value, 11444, l->host, sizeof(l->host),
+				      &l->port))
+			return sl_conf_error(c, "listen: bad address '%s' (use HOST:PORT or [IPv6]:PORT)",
+					     value);
+		cfg->nlisten++;
+		return 0;
+	}
+	if (!strcmp(key, "state_dir")) {
+		if (value[0] != '/' || strlen(value) >= sizeof(cfg->state_dir) - 32)
+			return sl_conf_error(c, "state_dir: '%s' must be an absolute path",
+					     value);
+		snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", value);
+		return 0;
+	}
+	if (!strcmp(key, "agent_token"))
+		return set_token(c, key, value, cfg->agent_token);
+	if (!strcmp(key, "client_token"))
+		return set_token(c, key, value, cfg->client_token);
+	if (!strcmp(key, "heartbeat_interval"))
+		return set_duration(c, key, value, 100, &cfg->heartbeat_ms);
+	if (!strcmp(key, "handshake_timeout"))
+		return set_duration(c, key, value, 100, &cfg->handshake_timeout_ms);
+	if (!strcmp(key, "max_sessions")) {
+		if (sl_parse_uint(value, 1, 1000000, &v))
+			return sl_conf_error(c, "max_sessions: '%s' is not a number from 1 to 1000000",
+					     value);
+		cfg->max_sessions = v;
+		return 0;
+	}
+	return sl_conf_error(c, "unknown key '%s' (known: listen, state_dir, agent_token, "
+			     "client_token, heartbeat_interval, handshake_timeout, max_sessions)",
+			     key);
+}
+
+int relay_config_load(struct relay_config *cfg, const char *path, char *err,
+		      size_t errlen)
+{
+	struct sl_conf c;
+	struct stat st;
+	int ret;
+
+	sl_conf_init(&c, path, relay_conf_key, cfg);
+	ret = sl_conf_load(&c);
+	if (ret) {
+		snprintf(err, errlen, "%s", c.err);
+		return ret;
+	}
+	if (!cfg->agent_token[0] || !cfg->client_token[0]) {
+		snprintf(err, errlen, "%s: agent_token and client_token are required "
+			 "(generate one with: openssl rand -hex 24)", path);
+		return -EINVAL;
+	}
+	if (!strcmp(cfg->agent_token, cfg->client_token)) {
+		snprintf(err, errlen, "%s: agent_token and client_token must differ", path);
+		return -EINVAL;
+	}
+	if (cfg->nlisten == 0) {
+		snprintf(cfg->listen[0].host, sizeof(cfg->listen[0].host), "0.0.0.0");
+		cfg->listen[0].port = 11444;
+		cfg->nlisten = 1;
+	}
+	if (stat(path, &st) == 0 && (st.st_mode & 004))
+		sl_log_warn("%s holds secrets but is world-readable; run: chmod 640 %s",
+			    path, path);
+	return 0;
+}

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Relay connections: non-blocking TLS handshake, message framing on
+ * control connections, the send queue, heartbeats and deadlines.
+ */
+#include <errno.h>
+#include <openssl/err.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "relay.h"
+
+struct relay_conn *relay_conn_accept(struct relay *r, int fd,
+				     const struct sockaddr *sa)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct relay_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->fd = fd;
+	c->kind = CONN_NEW;
+	c->ssl = SSL_new(r->tls);
+	if (!c->ssl || !SSL_set_fd(c->ssl, fd)) {
+		sl_log_ssl(SL_LOG_ERR, "SSL_new");
+		SSL_free(c->ssl);
+		free(c);
+		return NULL;
+	}
+	SSL_set_accept_state(c->ssl);
+	sl_addr_str(sa, c->addr, sizeof(c->addr));
+	c->deadline_ms = r->now_ms + r->cfg.handshake_timeout_ms;
+	c->last_rx_ms = c->last_tx_ms = r->now_ms;
+	LIST_INIT(&c->sessions);
+	ev.data.ptr = c;
+	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		sl_log_errno(errno, "epoll_ctl");
+		SSL_free(c->ssl);
+		free(c);
+		return NULL;
+	}
+	c->epoll_events = EPOLLIN;
+	LIST_INSERT_HEAD(&r->conns, c, link);
+	c->in_conns = true;
+	sl_log_debug("connection from %s", c->addr);
+	return c;
+}
+
+static const char *ssl_reason(void)
+{
+	static char buf[160];
+	unsigned long e = ERR_peek_last_error();
+
+	if (!e)
+		return "connection closed";
+	ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	return buf;
+}
+
+static const char *kind_name(const struct relay_conn *c)
+{
+	return c->kind == CONN_AGENT ? "agent" : "client";
+}
+
+void relay_conn_close(struct relay *r, struct relay_conn *c, const char *why)
+{
+	struct relay_session *s;
+
+	if (c->kind == CONN_CLOSED)
+		return;
+	if (c->kind == CONN_AGENT || c->kind == CONN_CLIENT)
+		sl_log_info("%s %s disconnected (%s)", kind_name(c), c->name, why);
+	else if (c->kind == CONN_NEW)
+		sl_log_debug("connection from %s closed (%s)", c->addr, why);
+	if (c->kind == CONN_AGENT || c->kind == CONN_CLIENT)
+		relay_sessions_of_conn_close(r, c, c->kind == CONN_AGENT ?
+						  "agent disconnected" :
+						  "client disconnected");
+	if (c->kind == CONN_AGENT && c->agent)
+		relay_agent_remove(r, c->agent);
+	if (c->kind == CONN_LEG && (s = c->session)) {
+		c->session = NULL;
+		s->legs[c->leg] = NULL;
+		relay_session_close(r, s, why);
+	}
+	c->kind = CONN_CLOSED;
+	epoll_ctl(r->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	if (c->in_conns)
+		LIST_REMOVE(c, link);
+	c->in_conns = false;
+	LIST_INSERT_HEAD(&r->dead_conns, c, link);
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	close(c->fd);
+	c->fd = -1;
+}
+
+void relay_conn_free(struct relay_conn *c)
+{
+	if (!c)
+		return;
+	free(c->rx);
+	free(c->tx);
+	free(c);
+}
+
+/* Writes queued bytes.  0 when all is sent or the socket is full. */
+static int conn_flush(struct relay *r, struct relay_conn *c)
+{
+	size_t n;
+
+	c->wr_wait = 0;
+	while (c->tx_head < c->tx_len) {
+		if (SSL_write_ex(c->ssl, c->tx + c->tx_head, c->tx_len - c->tx_head,
+				 &n) == 1) {
+			c->tx_head += n;
+			c->last_tx_ms = r->now_ms;
+			continue;
+		}
+		switch (SSL_get_error(c->ssl, 0)) {
+		case SSL_ERROR_WANT_WRITE:
+			c->wr_wait = POLLOUT;
+			return 0;
+		case SSL_ERROR_WANT_READ:
+			c->wr_wait = POLLIN;
+			return 0;
+		default:
+			relay_conn_close(r, c, ssl_reason());
+			return -EIO;
+		}
+	}
+	free(c->tx);
+	c->tx = NULL;
+	c->tx_head = c->tx_len = c->tx_cap = 0;
+	if (c->close_after_flush) {
+		relay_conn_close(r, c, "refused");
+		return -ECONNRESET;
+	}
+	if (c->kind == CONN_LEG && c->session)
+		relay_session_try_start(r, c->session);
+	return 0;
+}
+
+int relay_conn_send(struct relay *r, struct relay_conn *c, struct nl_msg *msg)
+{
+	const void *p;
+	size_t len;
+	int ret;
+
+	if (!msg)
+		return -ENOMEM;
+	if (c->kind == CONN_CLOSED) {
+		nlmsg_free(msg);
+		return -ECONNRESET;
+	}
+	p = sl_wire_bytes(msg, &len);
+	if (c->tx_len + len > RELAY_TX_MAX) {
+		nlmsg_free(msg);
+		relay_conn_close(r, c, "peer does not read its messages");
+		return -ENOBUFS;
+	}
+	if (c->tx_len + len > c->tx_cap) {
+		size_t cap = c->tx_cap ? c->tx_cap * 2 : 256;
+		char *tx;
+
+		while (cap < c->tx_len + len)
+			cap *= 2;
+		tx = realloc(c->tx, cap);
+		if (!tx) {
+			nlmsg_free(msg);
+			relay_conn_close(r, c, "out of memory");
+			return -ENOMEM;
+		}
+		c->tx = tx;
+		c->tx_cap = cap;
+	}
+	memcpy(c->tx + c->tx_len, p, len);
+	c->tx_len += len;
+	nlmsg_free(msg);
+	ret = conn_flush(r, c);
+	if (!ret)
+		relay_conn_update_events(r, c);
+	return ret;
+}
+
+static bool conn_reads_messages(const struct relay_conn *c)
+{
+	return (c->kind == CONN_NEW || c->kind == CONN_AGENT ||
+		c->kind == CONN_CLIENT) && !c->close_after_flush;
+}
+
+/* Reads and dispatches whole messages until the socket runs dry. */
+static void conn_read(struct relay *r, struct relay_conn *c)
+{
+	char why[256];
+	size_t n;
+	int len;
+
+	c->rd_wait = 0;
+	while (conn_reads_messages(c)) {
+		if (!c->rx) {
+			c->rx = malloc(SL_WIRE_HDRLEN);
+			if (!c->rx) {
+				relay_conn_close(r, c, "out of memory");
+				return;
+			}
+			c->rx_len = 0;
+			c->rx_need = SL_WIRE_HDRLEN;
+		}
+		if (SSL_read_ex(c->ssl, c->rx + c->rx_len, c->rx_need - c->rx_len,
+				&n) != 1) {
+			switch (SSL_get_error(c->ssl, 0)) {
+			case SSL_ERROR_WANT_READ:
+				c->rd_wait = POLLIN;
+				return;
+			case SSL_ERROR_WANT_WRITE:
+				c->rd_wait = POLLOUT;
+				return;
+			case SSL_ERROR_ZERO_RETURN:
+				relay_conn_close(r, c, "closed by peer");
+				return;
+			default:
+				relay_conn_close(r, c, ssl_reason());
+				return;
+			}
+		}
+		c->rx_len += n;
+		c->last_rx_ms = r->now_ms;
+		if (c->rx_len < c->rx_need)
+			continue;
+		if (c->rx_need == SL_WIRE_HDRLEN) {
+			len = sl_wire_frame_len(c->rx, why, sizeof(why));
+			if (len < 0)
+				goto malformed;
+			if ((size_t)len > SL_WIRE_HDRLEN) {
+				char *rx = realloc(c->rx, (size_t)len);
+
+				if (!rx) {
+					relay_conn_close(r, c, "out of memory");
+					return;
+				}
+				c->rx = rx;
+				c->rx_need = (size_t)len;
+				continue;
+			}
+		}
+		{
+			struct sl_msg_in m;
+
+			if (sl_wire_parse(c->rx, c->rx_need, &m, why, sizeof(why)))
+				goto malformed;
+			relay_control_dispatch(r, c, &m);
+		}
+		/* Idle connections keep no receive buffer. */
+		free(c->rx);
+		c->rx = NULL;
+	}
+	return;
+malformed:
+	sl_log_warn("malformed message from %s%s%s: %s", c->addr,
+		    c->name[0] ? " " : "", c->name, why);
+	free(c->rx);
+	c->rx = NULL;
+	c->close_after_flush = true;
+	c->deadline_ms = r->now_ms + 2000;
+	relay_conn_send(r, c, sl_wire_error(0, SLUICE_E_PROTO, 0,
+					    "malformed message: %s", why));
+}
+
+static void conn_handshake(struct relay *r, struct relay_conn *c)
+{
+	int ret = SSL_do_handshake(c->ssl);
+
+	c->rd_wait = 0;
+	if (ret == 1) {
+		c->handshaken = true;
+		sl_log_debug("TLS handshake with %s done (%s)", c->addr,
+			     SSL_get_cipher_name(c->ssl));
+		return;
+	}
+	switch (SSL_get_error(c->ssl, ret)) {
+	case SSL_ERROR_WANT_READ:
+		c->rd_wait = POLLIN;
+		return;
+	case SSL_ERROR_WANT_WRITE:
+		c->rd_wait = POLLOUT;
+		return;
+	default:
+		sl_log_info("TLS handshake with %s failed: %s", c->addr, ssl_reason());
+		relay_conn_close(r, c, "TLS handshake failed");
+	}
+}
+
+void relay_conn_event(struct relay *r, struct relay_conn *c, uint32_t events)
+{
+	if (c->kind == CONN_CLOSED)
+		return;
+	if (c->kind == CONN_LEG) {
+		if (c->tx && conn_flush(r, c))
+			return;
+		relay_session_leg_event(r, c, events);
+		return;
+	}
+	if (!c->handshaken) {
+		conn_handshake(r, c);
+		if (!c->handshaken) {
+			if (c->kind != CONN_CLOSED)
+				relay_conn_update_events(r, c);
+			return;
+		}
+	}
+	if (c->tx && conn_flush(r, c))
+		return;
+	if (conn_reads_messages(c))
+		conn_read(r, c);
+	else if (events & (EPOLLHUP | EPOLLERR))
+		relay_conn_close(r, c, "connection reset");
+	if (c->kind != CONN_CLOSED)
+		relay_conn_update_events(r, c);
+}
+
+void relay_conn_tick(struct relay *r, struct relay_conn *c)
+{
+	uint64_t hb = r->cfg.heartbeat_ms;
+	char why[96];
+
+	if (c->kind == CONN_NEW || c->close_after_flush) {
+		if (r->now_ms >= c->deadline_ms)
+			relay_conn_close(r, c, c->close_after_flush ?
+						       "peer did not take the refusal" :
+						       "handshake timeout");
+		return;
+	}
+	if (c->kind != CONN_AGENT && c->kind != CONN_CLIENT)
+		return;
+	if (r->now_ms - c->last_rx_ms > 3 * hb) {
+		snprintf(why, sizeof(why), "heartbeat timeout: silent for %llu ms",
+			 (unsigned long long)(r->now_ms - c->last_rx_ms));
+		relay_conn_close(r, c, why);
+		return;
+	}
+	if (r->now_ms - c->last_tx_ms >= hb)
+		relay_conn_send(r, c, sl_wire_new(SLUICE_CMD_HEARTBEAT, 0, 0));
+}

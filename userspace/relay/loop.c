@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The relay's event loop: one epoll set for listeners, connections and a
+ * signalfd; a periodic tick for heartbeats and deadlines; and the
+ * graveyards, emptied after each batch of events (see relay.h).
+ *
+ * epoll data: values below TAG_MAX tag listeners and the signalfd; anything
+ * else is a struct relay_conn pointer.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "relay.h"
+
+#define TAG_SIGNAL RELAY_LISTEN_MAX
+#define TAG_MAX (RELAY_LISTEN_MAX + 1)
+#define PUMP_BUDGET (256u << 10)
+
+static int signal_fd = -1;
+
+uint64_t relay_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int relay_loop_init(struct relay *r, char *why, size_t whylen)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t mask;
+	unsigned int i;
+
+	LIST_INIT(&r->conns);
+	LIST_INIT(&r->dead_conns);
+	LIST_INIT(&r->dead_sessions);
+	LIST_INIT(&r->again);
+	r->now_ms = relay_now_ms();
+	r->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (r->epfd == -1) {
+		snprintf(why, whylen, "epoll_create1: %s", strerror(errno));
+		return -errno;
+	}
+	for (i = 0; i < r->cfg.nlisten; i++) {
+		const struct relay_listen *l = &r->cfg.listen[i];
+		int fd = sl_tcp_listen(l->host, l->port, why, whylen);
+
+		if (fd < 0)
+			return fd;
+		r->listen_fd[r->nlisten++] = fd;
+		ev.data.u64 = i;
+		if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+			snprintf(why, whylen, "epoll_ctl: %s", strerror(errno));
+			return -errno;
+		}
+		sl_log_info("listening on %s%s%s:%u", strchr(l->host, ':') ? "[" : "",
+			    l->host, strchr(l->host, ':') ? "]" : "", l->port);
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (signal_fd == -1) {
+		snprintf(why, whylen, "signalfd: %s", strerror(errno));
+		return -errno;
+	}
+	ev.data.u64 = TAG_SIGNAL;
+	epoll_ctl(r->epfd, EPOLL_CTL_ADD, signal_fd, &ev);
+	return 0;
+}
+
+static void set_listeners(struct relay *r, bool on)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nlisten; i++) {
+		struct epoll_event ev = { .events = on ? EPOLLIN : 0,
+					  .data.u64 = i };
+
+		epoll_ctl(r->epfd, EPOLL_CTL_MOD, r->listen_fd[i], &ev);
+	}
+	r->listen_paused = !on;
+}
+
+static void accept_all(struct relay *r, int lfd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd;
+
+	for (;;) {
+		sl = sizeof(ss);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* Level-triggered: stop asking until the tick. */
+				sl_log_warn("accept: %s; pausing new connections",
+					    strerror(errno));
+				set_listeners(r, false);
+			}
+			return;
+		}
+		if (!relay_conn_accept(r, fd, (struct sockaddr *)&ss))
+			close(fd);
+	}
+}
+
+void relay_conn_update_events(struct relay *r, struct relay_conn *c)
+{
+	struct epoll_event ev = { 0 };
+	short want;
+
+	if (c->kind == CONN_CLOSED)
+		return;
+	if (c->kind == CONN_LEG) {
+		want = (short)(c->rd_wait | c->wr_wait);
+		if (c->session && c->session->pumping)
+			want |= sl_pump_events(&c->session->pump, c->leg);
+	} else {
+		want = (short)(POLLIN | c->rd_wait | c->wr_wait);
+	}
+	ev.events = ((want & POLLIN) ? EPOLLIN : 0) |
+		    ((want & POLLOUT) ? EPOLLOUT : 0);
+	if (ev.events == c->epoll_events)
+		return;
+	ev.data.ptr = c;
+	if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->epoll_events = ev.events;
+}
+
+static void tick(struct relay *r)
+{
+	struct relay_conn *c, *next;
+
+	/* Closing a control connection closes only data legs, never another
+	 * entry of this list, so the saved next pointer stays valid. */
+	for (c = LIST_FIRST(&r->conns); c; c = next) {
+		next = LIST_NEXT(c, link);
+		relay_conn_tick(r, c);
+	}
+	relay_sessions_tick(r);
+	if (r->listen_paused)
+		set_listeners(r, true);
+}
+
+static void reap(struct relay *r)
+{
+	struct relay_conn *c;
+	struct relay_session *s;
+
+	while ((c = LIST_FIRST(&r->dead_conns))) {
+		LIST_REMOVE(c, link);
+		relay_conn_free(c);
+	}
+	while ((s = LIST_FIRST(&r->dead_sessions))) {
+		LIST_REMOVE(s, link);
+		relay_session_free(s);
+	}
+}
+
+static void run_again(struct relay *r)
+{
+	LIST_HEAD(, relay_session) batch = LIST_HEAD_INITIALIZER(batch);
+	struct relay_session *s;
+
+	/* Move the list aside: a pump may put itself back for the next round. */
+	batch.lh_first = r->again.lh_first;
+	if (batch.lh_first)
+		batch.lh_first->again_link.le_prev = &batch.lh_first;
+	LIST_INIT(&r->again);
+	while ((s = LIST_FIRST(&batch))) {
+		LIST_REMOVE(s, again_link);
+		s->on_again = false;
+		if (s->state != SESSION_CLOSED)
+			relay_session_pump(r, s);
+	}
+}
+
+int relay_loop_run(struct relay *r)
+{
+	struct epoll_event ev[128];
+	uint64_t tick_ms = r->cfg.heartbeat_ms / 4, next_tick;
+	int n, i;
+
+	if (tick_ms > 1000)
+		tick_ms = 1000;
+	if (tick_ms < 25)
+		tick_ms = 25;
+	next_tick = relay_now_ms() + tick_ms;
+	while (!r->stop) {
+		int timeout = LIST_EMPTY(&r->again) ?
+				      (int)(next_tick > r->now_ms ? next_tick - r->now_ms : 0) :
+				      0;
+
+		n = epoll_wait(r->epfd, ev, 128, timeout);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			sl_log_errno(errno, "epoll_wait");
+			return -1;
+		}
+		r->now_ms = relay_now_ms();
+		for (i = 0; i < n; i++) {
+			uint64_t tag = ev[i].data.u64;
+
+			if (tag < r->nlisten) {
+				accept_all(r, r->listen_fd[tag]);
+			} else if (tag == TAG_SIGNAL) {
+				struct signalfd_siginfo si;
+
+				if (read(signal_fd, &si, sizeof(si)) == sizeof(si)) {
+					sl_log_info("signal %u: shutting down", si.ssi_signo);
+					r->stop = 1;
+				}
+			} else {
+				relay_conn_event(r, ev[i].data.ptr, ev[i].events);
+			}
+		}
+		run_again(r);
+		if (r->now_ms >= next_tick) {
+			tick(r);
+			next_tick = r->now_ms + tick_ms;
+		}
+		reap(r);
+	}
+	return 0;
+}
+
+void relay_loop_uninit(struct relay *r)
+{
+	struct relay_conn *c;
+	unsigned int i;
+
+	while ((c = LIST_FIRST(&r->conns)))
+		relay_conn_close(r, c, "relay shutting down");
+	reap(r);
+	for (i = 0; i < r->nlisten; i++)
+		close(r->listen_fd[i]);
+	if (signal_fd >= 0)
+		close(signal_fd);
+	if (r->epfd >= 0)
+		close(r->epfd);
+}

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sluice-relay: the only sluice component with open ports.  Terminates TLS
+ * for agents and clients, authenticates them, authorizes sessions against
+ * the devices' port rules, pairs the two legs of a session and moves bytes.
+ *
+ *   sluice-relay -f /etc/sluice/relay.conf      run
+ *   sluice-relay -f relay.conf -n               check the configuration
+ *
+ * Startup order: configuration (nothing is touched on error), state
+ * directory and identity, TLS context, listeners, then the event loop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "relay.h"
+#include "tls.h"
+#include "version.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: sluice-relay [-f FILE] [-d] [-n] [-v] [-h]\n"
+		"  -f FILE  configuration file (default /etc/sluice/relay.conf)\n"
+		"  -d       debug logging\n"
+		"  -n       check the configuration and exit\n"
+		"  -v       print the version and exit\n"
+		"  -h       this help\n"
+		"Logs go to stderr.  See docs/configuration.md for the keys.\n");
+}
+
+static int prepare_state(struct relay *r, char *key, char *cert, size_t len)
+{
+	char why[1024], fp[SL_FP_STRLEN];
+	int ret;
+
+	if (mkdir(r->cfg.state_dir, 0700) == -1 && errno != EEXIST) {
+		sl_log_errno(errno, "cannot create state_dir %s", r->cfg.state_dir);
+		return -1;
+	}
+	ret = sl_tls_identity_ensure(r->cfg.state_dir, why, sizeof(why));
+	if (ret < 0) {
+		sl_log_err("%s", why);
+		return -1;
+	}
+	snprintf(key, len, "%s/relay.key", r->cfg.state_dir);
+	snprintf(cert, len, "%s/relay.crt", r->cfg.state_dir);
+	if (ret == 1)
+		sl_log_info("created relay identity %s (ECDSA P-256, self-signed)", cert);
+	if (sl_key_perms_check(key, why, sizeof(why))) {
+		sl_log_err("%s", why);
+		return -1;
+	}
+	if (sl_tls_fingerprint_file(cert, fp)) {
+		sl_log_err("cannot read the certificate %s", cert);
+		return -1;
+	}
+	sl_log_info("relay fingerprint %s", fp);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf_path = "/etc/sluice/relay.conf";
+	char err[1024], key[1100], cert[1100];
+	bool debug = false, check_only = false;
+	static struct relay r;
+	int opt, ret = 1;
+
+	while ((opt = getopt(argc, argv, "f:dnvh")) != -1) {
+		switch (opt) {
+		case 'f':
+			conf_path = optarg;
+			break;
+		case 'd':
+			debug = true;
+			break;
+		case 'n':
+			check_only = true;
+			break;
+		case 'v':
+			printf("sluice-relay %s\n", SLUICE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "sluice-relay: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	sl_log_init("sluice-relay", debug, false);
+	signal(SIGPIPE, SIG_IGN);
+	relay_config_defaults(&r.cfg);
+	if (relay_config_load(&r.cfg, conf_path, err, sizeof(err))) {
+		fprintf(stderr, "sluice-relay: %s\n", err);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: configuration OK\n", conf_path);
+		return 0;
+	}
+	r.epfd = -1;
+	if (prepare_state(&r, key, cert, sizeof(key)))
+		return 1;
+	r.tls = sl_tls_server_ctx(key, cert, err, sizeof(err));
+	if (!r.tls) {
+		sl_log_err("%s", err);
+		return 1;
+	}
+	if (relay_loop_init(&r, err, sizeof(err))) {
+		sl_log_err("%s", err);
+		goto out;
+	}
+	sl_log_info("sluice-relay %s ready (heartbeat %llu ms)", SLUICE_VERSION,
+		    (unsigned long long)r.cfg.heartbeat_ms);
+	ret = relay_loop_run(&r) ? 1 : 0;
+out:
+	relay_loop_uninit(&r);
+	SSL_CTX_free(r.tls);
+	return ret;
+}

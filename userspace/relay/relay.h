@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sluice-relay internals.
+ *
+ * Threading: one thread, one epoll loop (loop.c).  Every socket is a struct
+ * relay_conn; it is an agent or client control connection, or a data leg of
+ * a session.  Objects are never freed while an epoll batch is being handled:
+ * relay_conn_close() and relay_session_close() only unlink and mark, and the
+ * loop frees them after the batch (so a later event of the same batch never
+ * touches freed memory).
+ */
+#ifndef RELAY_H
+#define RELAY_H
+
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <uthash.h>
+
+#include "net.h"
+#include "pump.h"
+#include "wire.h"
+
+#define RELAY_LISTEN_MAX 8
+#define RELAY_TX_MAX (1u << 20)	/* unsent control bytes before we give up */
+#define RELAY_PUMP_BUF (64u << 10)
+
+struct relay_listen {
+	char host[256];
+	uint16_t port;
+};
+
+struct relay_config {
+	struct relay_listen listen[RELAY_LISTEN_MAX];
+	unsigned int nlisten;
+	char state_dir[1024];
+	char agent_token[SLUICE_TOKEN_MAX + 1];
+	char client_token[SLUICE_TOKEN_MAX + 1];
+	uint64_t heartbeat_ms;
+	uint64_t handshake_timeout_ms;
+	uint64_t max_sessions;
+};
+
+enum relay_conn_kind {
+	CONN_NEW = 1,		/* TLS handshake, then the first message */
+	CONN_AGENT = 2,		/* agent control connection */
+	CONN_CLIENT = 3,	/* client control connection */
+	CONN_LEG = 4,		/* data leg of a session */
+	CONN_CLOSED = 5,	/* waiting to be freed */
+};
+
+struct relay_session;
+
+struct relay_agent {
+	char name[SLUICE_NAME_MAX + 1];
+	struct relay_conn *conn;
+	struct sl_device_info *devices;
+	unsigned int ndevices;
+	UT_hash_handle hh;
+};
+
+struct relay_conn {
+	enum relay_conn_kind kind;
+	int fd;
+	SSL *ssl;
+	bool handshaken;
+	bool close_after_flush;	/* refused: send the ERROR, then close */
+	char addr[SL_ADDRSTRLEN];
+	char name[SLUICE_NAME_MAX + 1];	/* agent or user name */
+	uint32_t epoll_events;		/* what epoll is asked for now */
+	short rd_wait, wr_wait;		/* what a blocked SSL call waits for */
+
+	/* Message being received: header first, then the rest. */
+	char *rx;
+	size_t rx_len, rx_need;
+
+	/* Control bytes queued for sending. */
+	char *tx;
+	size_t tx_head, tx_len, tx_cap;
+
+	uint64_t deadline_ms;	/* CONN_NEW: end of the handshake window */
+	uint64_t last_rx_ms, last_tx_ms;
+
+	struct relay_agent *agent;	/* CONN_AGENT */
+	struct relay_session *session;	/* CONN_LEG */
+	int leg;			/* CONN_LEG: 0 client, 1 agent */
+	LIST_HEAD(, relay_session) sessions; /* control conns: sessions */
+	bool in_conns;			/* on relay.conns (ticked) */
+
+	LIST_ENTRY(relay_conn) link;	/* relay.conns or relay.dead_conns */
+};
+
+enum relay_session_state {
+	SESSION_WAIT_AGENT = 1,	/* CONNECT sent, agent leg not attached */
+	SESSION_WAIT_CLIENT = 2,	/* OPEN_OK sent, client leg not attached */
+	SESSION_ACTIVE = 3,	/* both legs attached, bytes flow */
+	SESSION_CLOSED = 4,
+};
+
+struct relay_session {
+	uint64_t id;
+	enum relay_session_state state;
+	unsigned char token[2][SLUICE_SESSION_TOKEN_LEN]; /* [leg] */
+	struct relay_conn *ctl[2];	/* client and agent control conns */
+	struct relay_conn *legs[2];	/* client and agent data legs */
+	uint32_t client_seq;		/* seq of the OPEN */
+	char user[SLUICE_NAME_MAX + 1];
+	char agent[SLUICE_NAME_MAX + 1];
+	char device[SLUICE_NAME_MAX + 1];
+	uint16_t port;
+	uint64_t created_ms, started_ms;
+	bool pumping;
+	bool on_again;			/* in relay.again: budget ran out */
+	struct sl_pump pump;
+	UT_hash_handle hh;
+	LIST_ENTRY(relay_session) link;	/* graveyard */
+	LIST_ENTRY(relay_session) again_link;
+	LIST_ENTRY(relay_session) ctl_link[2]; /* ctl[i]->sessions */
+};
+
+struct relay {
+	struct relay_config cfg;
+	SSL_CTX *tls;
+	int epfd;
+	int listen_fd[RELAY_LISTEN_MAX];
+	unsigned int nlisten;
+	bool listen_paused;
+	LIST_HEAD(, relay_conn) conns;	/* every conn but data legs */
+	LIST_HEAD(, relay_conn) dead_conns;
+	LIST_HEAD(, relay_session) dead_sessions;
+	struct relay_agent *agents;	/* by name */
+	struct relay_session *sessions;	/* by id */
+	unsigned int nsessions;
+	LIST_HEAD(, relay_session) again; /* pumps to step again at once */
+	uint64_t now_ms;
+	volatile int stop;
+};
+
+/* config.c */
+void relay_config_defaults(struct relay_config *cfg);
+int relay_config_load(struct relay_config *cfg, const char *path, char *err,
+		      size_t errlen);
+
+/* loop.c */
+uint64_t relay_now_ms(void);
+int relay_loop_init(struct relay *r, char *why, size_t whylen);
+int relay_loop_run(struct relay *r);
+void relay_loop_uninit(struct relay *r);
+void relay_conn_update_events(struct relay *r, struct relay_conn *c);
+
+/* conn.c */
+struct relay_conn *relay_conn_accept(struct relay *r, int fd,
+				     const struct sockaddr *sa);
+void relay_conn_event(struct relay *r, struct relay_conn *c, uint32_t events);
+int relay_conn_send(struct relay *r, struct relay_conn *c, struct nl_msg *msg);
+void relay_conn_close(struct relay *r, struct relay_conn *c, const char *why);
+void relay_conn_free(struct relay_conn *c);
+void relay_conn_tick(struct relay *r, struct relay_conn *c);
+
+/* control.c */
+void relay_control_dispatch(struct relay *r, struct relay_conn *c,
+			    struct sl_msg_in *m);
+void relay_agent_remove(struct relay *r, struct relay_agent *a);
+
+/* session.c */
+struct relay_session *relay_session_open(struct relay *r,
+					 struct relay_conn *client,
+					 struct relay_agent *agent,
+					 const char *device, uint16_t port,
+					 uint32_t seq);
+void relay_session_attach(struct relay *r, struct relay_conn *c,
+			  struct sl_msg_in *m);
+void relay_session_fail(struct relay *r, struct relay_session *s,
+			enum sluice_err code, const char *msg);
+void relay_session_close(struct relay *r, struct relay_session *s,
+			 const char *why);
+void relay_session_leg_event(struct relay *r, struct relay_conn *c,
+			     uint32_t events);
+void relay_session_pump(struct relay *r, struct relay_session *s);
+void relay_session_try_start(struct relay *r, struct relay_session *s);
+void relay_sessions_of_conn_close(struct relay *r, struct relay_conn *c,
+				  const char *why);
+void relay_sessions_tick(struct relay *r);
+struct relay_session *relay_session_find(struct relay *r, uint64_t id);
+void relay_session_free(struct relay_session *s);
+
+#endif
