@@ -286,6 +286,7 @@ int client_forward_main(struct client *c, const char *target, const char *local)
 	struct sl_backoff b;
 	struct signalfd_siginfo si;
 	struct target t;
+	bool announced = false;
 	uint16_t port;
 	int lfd;
 
@@ -311,9 +312,12 @@ int client_forward_main(struct client *c, const char *target, const char *local)
 		uint32_t hb;
 		SSL *ssl = client_connect(c, &hb);
 
+		/* A relay that cannot be reached at all is a setup error. */
+		if (!ssl && !announced) {
+			close(lfd);
+			return 1;
+		}
 		if (ssl) {
-			static bool announced;
-
 			sl_backoff_reset(&b);
 			if (!announced) {
 				printf("listening on %s\n", bound);

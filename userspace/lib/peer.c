@@ -5,7 +5,6 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "msgio.h"
 #include "net.h"
@@ -160,14 +159,6 @@ int sl_peer_pump(int fd, SSL *ssl, uint64_t *to_relay, uint64_t *from_relay,
 		snprintf(why, whylen, "%s", p.why);
 	sl_pump_uninit(&p);
 	return ret < 0 ? ret : 0;
-}
-
-uint64_t sl_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 void sl_heartbeat_start(struct sl_heartbeat *h, uint32_t interval_ms)

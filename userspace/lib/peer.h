@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "wire.h"
 
 /* Where the relay is and how it is authenticated. */
@@ -57,7 +58,6 @@ struct sl_heartbeat {
 	uint64_t last_tx_ms;
 };
 
-uint64_t sl_now_ms(void);
 void sl_heartbeat_start(struct sl_heartbeat *h, uint32_t interval_ms);
 /* Milliseconds until the next heartbeat is due or the peer counts as dead. */
 int sl_heartbeat_timeout(const struct sl_heartbeat *h);

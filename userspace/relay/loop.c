@@ -13,9 +13,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "relay.h"
 
@@ -24,14 +24,6 @@
 #define PUMP_BUDGET (256u << 10)
 
 static int signal_fd = -1;
-
-uint64_t relay_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int relay_loop_init(struct relay *r, char *why, size_t whylen)
 {
@@ -43,7 +35,7 @@ int relay_loop_init(struct relay *r, char *why, size_t whylen)
 	LIST_INIT(&r->dead_conns);
 	LIST_INIT(&r->dead_sessions);
 	LIST_INIT(&r->again);
-	r->now_ms = relay_now_ms();
+	r->now_ms = sl_now_ms();
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (r->epfd == -1) {
 		snprintf(why, whylen, "epoll_create1: %s", strerror(errno));
@@ -197,7 +189,7 @@ int relay_loop_run(struct relay *r)
 		tick_ms = 1000;
 	if (tick_ms < 25)
 		tick_ms = 25;
-	next_tick = relay_now_ms() + tick_ms;
+	next_tick = sl_now_ms() + tick_ms;
 	while (!r->stop) {
 		int timeout = LIST_EMPTY(&r->again) ?
 				      (int)(next_tick > r->now_ms ? next_tick - r->now_ms : 0) :
@@ -210,7 +202,7 @@ int relay_loop_run(struct relay *r)
 			sl_log_errno(errno, "epoll_wait");
 			return -1;
 		}
-		r->now_ms = relay_now_ms();
+		r->now_ms = sl_now_ms();
 		for (i = 0; i < n; i++) {
 			uint64_t tag = ev[i].data.u64;
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "relay.h"
@@ -51,6 +52,11 @@ static int prepare_state(struct relay *r, char *key, char *cert, size_t len)
 	}
 	snprintf(key, len, "%s/relay.key", r->cfg.state_dir);
 	snprintf(cert, len, "%s/relay.crt", r->cfg.state_dir);
+	if (access(key, R_OK) || access(cert, R_OK)) {
+		sl_log_errno(errno, "cannot read %s", access(key, R_OK) ? key : cert);
+		sl_log_err("the relay must run as the user that owns %s", r->cfg.state_dir);
+		return -1;
+	}
 	if (ret == 1)
 		sl_log_info("created relay identity %s (ECDSA P-256, self-signed)", cert);
 	if (sl_key_perms_check(key, why, sizeof(why))) {

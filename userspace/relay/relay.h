@@ -143,7 +143,6 @@ int relay_config_load(struct relay_config *cfg, const char *path, char *err,
 		      size_t errlen);
 
 /* loop.c */
-uint64_t relay_now_ms(void);
 int relay_loop_init(struct relay *r, char *why, size_t whylen);
 int relay_loop_run(struct relay *r);
 void relay_loop_uninit(struct relay *r);
