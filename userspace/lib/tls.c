@@ -432,3 +432,20 @@ void sl_tls_close(SSL *ssl)
 	if (fd >= 0)
 		close(fd);
 }
+
+time_t sl_tls_cert_not_after(const char *cert_path)
+{
+	FILE *f = fopen(cert_path, "re");
+	struct tm tm;
+	time_t t = 0;
+	X509 *x;
+
+	if (!f)
+		return 0;
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (x && ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
+		t = timegm(&tm);
+	X509_free(x);
+	return t;
+}

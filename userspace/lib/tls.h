@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* "sha256:" and 64 lower-case hex digits. */
 #define SL_FP_STRLEN 72
@@ -44,6 +45,9 @@ int sl_tls_fingerprint_parse(const char *s, char out[SL_FP_STRLEN]);
 int sl_pin_check(const char *pin_file, const char *relay_id, const char *fp,
 		 const char *expected, bool *pinned_now, char *why,
 		 size_t whylen);
+
+/* Expiry of a PEM certificate as a Unix time; 0 if unreadable. */
+time_t sl_tls_cert_not_after(const char *cert_path);
 
 /* Refuses a private key file that group or others may read. */
 int sl_key_perms_check(const char *path, char *why, size_t whylen);

@@ -16,6 +16,9 @@ void relay_config_defaults(struct relay_config *cfg)
 	cfg->heartbeat_ms = 60000;
 	cfg->handshake_timeout_ms = 10000;
 	cfg->max_sessions = 10000;
+	cfg->metrics_on = true;
+	snprintf(cfg->metrics.host, sizeof(cfg->metrics.host), "127.0.0.1");
+	cfg->metrics.port = 9464;
 }
 
 static int set_duration(struct sl_conf *c, const char *key, const char *v,
@@ -37,6 +40,39 @@ static int set_token(struct sl_conf *c, const char *key, const char *v,
 				     key, SLUICE_TOKEN_MAX);
 	memcpy(out, v, n + 1);
 	return 0;
+}
+
+/* "127.0.0.1, 10.0.0.0/8, ::1": the sources that may scrape. */
+static int parse_allow(struct sl_conf *c, struct relay_config *cfg,
+		       const char *value)
+{
+	char item[128];
+	const char *p = value;
+
+	while (*p) {
+		size_t n = strcspn(p, ", \t");
+
+		if (n) {
+			if (n >= sizeof(item) || cfg->nmetrics_allow >= RELAY_ALLOW_MAX)
+				return sl_conf_error(c, "metrics_allow: too long or more than %d entries",
+						     RELAY_ALLOW_MAX);
+			memcpy(item, p, n);
+			item[n] = '\0';
+			if (relay_cidr_parse(item, &cfg->metrics_allow[cfg->nmetrics_allow]))
+				return sl_conf_error(c, "metrics_allow: '%s' is not an address or prefix like 10.0.0.0/8",
+						     item);
+			cfg->nmetrics_allow++;
+		}
+		p += n;
+		p += strspn(p, ", \t");
+	}
+	return 0;
+}
+
+static bool loopback_host(const char *host)
+{
+	return !strcmp(host, "localhost") || !strcmp(host, "::1") ||
+	       !strncmp(host, "127.", 4);
 }
 
 static int relay_conf_key(struct sl_conf *c, const char *section,
@@ -84,8 +120,20 @@ static int relay_conf_key(struct sl_conf *c, const char *section,
 		cfg->max_sessions = v;
 		return 0;
 	}
+	if (!strcmp(key, "metrics_listen")) {
+		cfg->metrics_on = strcmp(value, "off") != 0;
+		if (cfg->metrics_on &&
+		    sl_parse_hostport(value, 9464, cfg->metrics.host,
+				      sizeof(cfg->metrics.host), &cfg->metrics.port))
+			return sl_conf_error(c, "metrics_listen: bad address '%s' (HOST:PORT, or off)",
+					     value);
+		return 0;
+	}
+	if (!strcmp(key, "metrics_allow"))
+		return parse_allow(c, cfg, value);
 	return sl_conf_error(c, "unknown key '%s' (known: listen, state_dir, agent_token, "
-			     "client_token, heartbeat_interval, handshake_timeout, max_sessions)",
+			     "client_token, heartbeat_interval, handshake_timeout, max_sessions, "
+			     "metrics_listen, metrics_allow)",
 			     key);
 }
 
@@ -116,6 +164,10 @@ int relay_config_load(struct relay_config *cfg, const char *path, char *err,
 		cfg->listen[0].port = 11444;
 		cfg->nlisten = 1;
 	}
+	if (cfg->metrics_on && !loopback_host(cfg->metrics.host) && !cfg->nmetrics_allow)
+		sl_log_warn("%s: metrics_listen %s is not a loopback address and there is "
+			    "no metrics_allow: anyone who reaches it can read the metrics",
+			    path, cfg->metrics.host);
 	if (stat(path, &st) == 0 && (st.st_mode & 004))
 		sl_log_warn("%s holds secrets but is world-readable; run: chmod 640 %s",
 			    path, path);

@@ -33,6 +33,7 @@ struct relay_conn *relay_conn_accept(struct relay *r, int fd,
 	}
 	SSL_set_accept_state(c->ssl);
 	sl_addr_str(sa, c->addr, sizeof(c->addr));
+	c->accepted_ms = r->now_ms;
 	c->deadline_ms = r->now_ms + r->cfg.handshake_timeout_ms;
 	c->last_rx_ms = c->last_tx_ms = r->now_ms;
 	LIST_INIT(&c->sessions);
@@ -264,6 +265,9 @@ static void conn_read(struct relay *r, struct relay_conn *c)
 malformed:
 	sl_log_warn("malformed message from %s%s%s: %s", c->addr,
 		    c->name[0] ? " " : "", c->name, why);
+	r->stats.malformed++;
+	if (c->kind == CONN_NEW)
+		r->stats.handshake_failures[HS_FAIL_PROTOCOL]++;
 	free(c->rx);
 	c->rx = NULL;
 	c->close_after_flush = true;
@@ -279,6 +283,9 @@ static void conn_handshake(struct relay *r, struct relay_conn *c)
 	c->rd_wait = 0;
 	if (ret == 1) {
 		c->handshaken = true;
+		r->stats.handshakes++;
+		relay_hist_observe(&r->stats.handshake_seconds,
+				   (double)(r->now_ms - c->accepted_ms) / 1000.0);
 		sl_log_debug("TLS handshake with %s done (%s)", c->addr,
 			     SSL_get_cipher_name(c->ssl));
 		return;
@@ -292,6 +299,7 @@ static void conn_handshake(struct relay *r, struct relay_conn *c)
 		return;
 	default:
 		sl_log_info("TLS handshake with %s failed: %s", c->addr, ssl_reason());
+		r->stats.handshake_failures[HS_FAIL_TLS]++;
 		relay_conn_close(r, c, "TLS handshake failed");
 	}
 }
@@ -300,6 +308,10 @@ void relay_conn_event(struct relay *r, struct relay_conn *c, uint32_t events)
 {
 	if (c->kind == CONN_CLOSED)
 		return;
+	if (c->kind == CONN_HTTP) {
+		relay_http_event(r, c);
+		return;
+	}
 	if (c->kind == CONN_LEG) {
 		if (c->tx && conn_flush(r, c))
 			return;
@@ -329,16 +341,20 @@ void relay_conn_tick(struct relay *r, struct relay_conn *c)
 	uint64_t hb = r->cfg.heartbeat_ms;
 	char why[96];
 
-	if (c->kind == CONN_NEW || c->close_after_flush) {
-		if (r->now_ms >= c->deadline_ms)
-			relay_conn_close(r, c, c->close_after_flush ?
-						       "peer did not take the refusal" :
-						       "handshake timeout");
+	if (c->kind == CONN_NEW || c->kind == CONN_HTTP || c->close_after_flush) {
+		if (r->now_ms < c->deadline_ms)
+			return;
+		if (c->kind == CONN_NEW && !c->close_after_flush)
+			r->stats.handshake_failures[HS_FAIL_TIMEOUT]++;
+		relay_conn_close(r, c, c->close_after_flush ? "peer did not take the refusal" :
+				       c->kind == CONN_HTTP ? "request timeout" :
+							      "handshake timeout");
 		return;
 	}
 	if (c->kind != CONN_AGENT && c->kind != CONN_CLIENT)
 		return;
 	if (r->now_ms - c->last_rx_ms > 3 * hb) {
+		r->stats.heartbeat_misses[c->kind == CONN_AGENT]++;
 		snprintf(why, sizeof(why), "heartbeat timeout: silent for %llu ms",
 			 (unsigned long long)(r->now_ms - c->last_rx_ms));
 		relay_conn_close(r, c, why);

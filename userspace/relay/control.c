@@ -42,12 +42,14 @@ static int hello_common(struct relay *r, struct relay_conn *c,
 			 "protocol version %u not supported (relay speaks %u)",
 			 version, SLUICE_PROTO_VERSION);
 		sl_log_warn("%s %s from %s: %s", role, name, c->addr, text);
+		r->stats.auth_failures[AUTH_FAIL_VERSION]++;
 		refuse(r, c, m->seq, SLUICE_E_VERSION, text);
 		return -EPROTO;
 	}
 	if (!token_ok(m->tb[SLUICE_A_TOKEN], expected_token)) {
 		sl_log_warn("%s %s from %s: authentication failed (wrong token)",
 			    role, name, c->addr);
+		r->stats.auth_failures[AUTH_FAIL_TOKEN]++;
 		refuse(r, c, m->seq, SLUICE_E_AUTH, "authentication failed");
 		return -EACCES;
 	}
@@ -84,6 +86,7 @@ static void hello_agent(struct relay *r, struct relay_conn *c,
 			 name, a->conn->addr);
 		sl_log_warn("agent %s from %s refused: already connected from %s",
 			    name, c->addr, a->conn->addr);
+		r->stats.auth_failures[AUTH_FAIL_DUPLICATE]++;
 		refuse(r, c, m->seq, SLUICE_E_DUPLICATE, text);
 		return;
 	}
@@ -183,6 +186,14 @@ static void list_agents(struct relay *r, struct relay_conn *c, uint32_t seq)
 	relay_conn_send(r, c, sl_wire_new(SLUICE_CMD_DONE, seq, 0));
 }
 
+/* Answers a refused OPEN; no session exists for it. */
+static void refuse_open(struct relay *r, struct relay_conn *c,
+			struct nl_msg *err)
+{
+	r->stats.sessions[OUTCOME_REFUSED]++;
+	relay_conn_send(r, c, err);
+}
+
 static const struct sl_device_info *agent_device(const struct relay_agent *a,
 						 const char *device)
 {
@@ -208,7 +219,7 @@ static void open_session(struct relay *r, struct relay_conn *c,
 	if (agent_name) {
 		HASH_FIND_STR(r->agents, agent_name, a);
 		if (!a) {
-			relay_conn_send(r, c, sl_wire_error(m->seq, SLUICE_E_NO_AGENT, 0,
+			refuse_open(r, c, sl_wire_error(m->seq, SLUICE_E_NO_AGENT, 0,
 							    "agent '%s' is not connected",
 							    agent_name));
 			sl_log_info("refused session: client %s -> %s/%s:%u: agent not connected",
@@ -227,14 +238,14 @@ static void open_session(struct relay *r, struct relay_conn *c,
 			}
 		}
 		if (found > 1) {
-			relay_conn_send(r, c, sl_wire_error(m->seq, SLUICE_E_AMBIGUOUS, 0,
+			refuse_open(r, c, sl_wire_error(m->seq, SLUICE_E_AMBIGUOUS, 0,
 							    "device '%s' is offered by %u agents: name one as AGENT/%s",
 							    device, found, device));
 			return;
 		}
 	}
 	if (!dev) {
-		relay_conn_send(r, c, sl_wire_error(m->seq, SLUICE_E_NO_DEVICE, 0,
+		refuse_open(r, c, sl_wire_error(m->seq, SLUICE_E_NO_DEVICE, 0,
 						    "no connected agent offers device '%s'",
 						    device));
 		sl_log_info("refused session: client %s -> %s:%u: no such device",
@@ -244,7 +255,7 @@ static void open_session(struct relay *r, struct relay_conn *c,
 	snprintf(target, sizeof(target), "%s/%s:%u", a->name, dev->name, port);
 	if (!sl_ports_allows(&dev->ports, IPPROTO_TCP, port)) {
 		sl_ports_format(&dev->ports, ports, sizeof(ports));
-		relay_conn_send(r, c, sl_wire_error(m->seq, SLUICE_E_PORT_DENIED, 0,
+		refuse_open(r, c, sl_wire_error(m->seq, SLUICE_E_PORT_DENIED, 0,
 						    "port %u is not allowed on %s/%s (allowed: %s)",
 						    port, a->name, dev->name,
 						    ports[0] ? ports : "none"));
@@ -253,7 +264,7 @@ static void open_session(struct relay *r, struct relay_conn *c,
 		return;
 	}
 	if (r->nsessions >= r->cfg.max_sessions) {
-		relay_conn_send(r, c, sl_wire_error(m->seq, SLUICE_E_LIMIT, 0,
+		refuse_open(r, c, sl_wire_error(m->seq, SLUICE_E_LIMIT, 0,
 						    "relay is at its session limit (%llu)",
 						    (unsigned long long)r->cfg.max_sessions));
 		sl_log_warn("refused session: client %s -> %s: max_sessions reached",
@@ -261,7 +272,7 @@ static void open_session(struct relay *r, struct relay_conn *c,
 		return;
 	}
 	if (!relay_session_open(r, c, a, dev->name, port, m->seq))
-		relay_conn_send(r, c, sl_wire_error(m->seq, SLUICE_E_INTERNAL, 0,
+		refuse_open(r, c, sl_wire_error(m->seq, SLUICE_E_INTERNAL, 0,
 						    "cannot create the session"));
 }
 

@@ -19,9 +19,6 @@
 #include "log.h"
 #include "relay.h"
 
-#define TAG_SIGNAL RELAY_LISTEN_MAX
-#define TAG_MAX (RELAY_LISTEN_MAX + 1)
-#define PUMP_BUDGET (256u << 10)
 
 static int signal_fd = -1;
 
@@ -67,7 +64,7 @@ int relay_loop_init(struct relay *r, char *why, size_t whylen)
 	}
 	ev.data.u64 = TAG_SIGNAL;
 	epoll_ctl(r->epfd, EPOLL_CTL_ADD, signal_fd, &ev);
-	return 0;
+	return relay_http_init(r, why, whylen);
 }
 
 static void set_listeners(struct relay *r, bool on)
@@ -208,6 +205,8 @@ int relay_loop_run(struct relay *r)
 
 			if (tag < r->nlisten) {
 				accept_all(r, r->listen_fd[tag]);
+			} else if (tag == TAG_METRICS) {
+				relay_http_accept(r);
 			} else if (tag == TAG_SIGNAL) {
 				struct signalfd_siginfo si;
 
@@ -239,6 +238,8 @@ void relay_loop_uninit(struct relay *r)
 	reap(r);
 	for (i = 0; i < r->nlisten; i++)
 		close(r->listen_fd[i]);
+	if (r->metrics_fd >= 0)
+		close(r->metrics_fd);
 	if (signal_fd >= 0)
 		close(signal_fd);
 	if (r->epfd >= 0)

@@ -68,6 +68,7 @@ static int prepare_state(struct relay *r, char *key, char *cert, size_t len)
 		return -1;
 	}
 	sl_log_info("relay fingerprint %s", fp);
+	r->cert_not_after = sl_tls_cert_not_after(cert);
 	return 0;
 }
 
@@ -118,6 +119,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	r.epfd = -1;
+	r.metrics_fd = -1;
+	r.started = time(NULL);
 	if (prepare_state(&r, key, cert, sizeof(key)))
 		return 1;
 	r.tls = sl_tls_server_ctx(key, cert, err, sizeof(err));

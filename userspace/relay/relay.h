@@ -16,15 +16,30 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <time.h>
 #include <uthash.h>
 
 #include "net.h"
 #include "pump.h"
+#include "stats.h"
 #include "wire.h"
 
 #define RELAY_LISTEN_MAX 8
 #define RELAY_TX_MAX (1u << 20)	/* unsent control bytes before we give up */
 #define RELAY_PUMP_BUF (64u << 10)
+
+#define RELAY_ALLOW_MAX 32
+
+/* epoll tags below any pointer: listeners, then these. */
+#define TAG_SIGNAL RELAY_LISTEN_MAX
+#define TAG_METRICS (RELAY_LISTEN_MAX + 1)
+
+/* An address prefix of the metrics allow-list. */
+struct sl_cidr {
+	int family;
+	unsigned char addr[16];
+	unsigned int bits;
+};
 
 struct relay_listen {
 	char host[256];
@@ -40,6 +55,10 @@ struct relay_config {
 	uint64_t heartbeat_ms;
 	uint64_t handshake_timeout_ms;
 	uint64_t max_sessions;
+	bool metrics_on;
+	struct relay_listen metrics;	/* scrape endpoint */
+	struct sl_cidr metrics_allow[RELAY_ALLOW_MAX];
+	unsigned int nmetrics_allow;
 };
 
 enum relay_conn_kind {
@@ -47,7 +66,8 @@ enum relay_conn_kind {
 	CONN_AGENT = 2,		/* agent control connection */
 	CONN_CLIENT = 3,	/* client control connection */
 	CONN_LEG = 4,		/* data leg of a session */
-	CONN_CLOSED = 5,	/* waiting to be freed */
+	CONN_HTTP = 5,		/* metrics scrape, plain HTTP */
+	CONN_CLOSED = 6,	/* waiting to be freed */
 };
 
 struct relay_session;
@@ -79,7 +99,8 @@ struct relay_conn {
 	char *tx;
 	size_t tx_head, tx_len, tx_cap;
 
-	uint64_t deadline_ms;	/* CONN_NEW: end of the handshake window */
+	uint64_t accepted_ms;
+	uint64_t deadline_ms;	/* CONN_NEW, CONN_HTTP: end of the window */
 	uint64_t last_rx_ms, last_tx_ms;
 
 	struct relay_agent *agent;	/* CONN_AGENT */
@@ -111,7 +132,9 @@ struct relay_session {
 	uint16_t port;
 	uint64_t created_ms, started_ms;
 	bool pumping;
-	bool on_again;			/* in relay.again: budget ran out */
+	bool on_again;
+	enum relay_outcome outcome;
+	uint64_t counted[2];		/* pump bytes already in the stats */			/* in relay.again: budget ran out */
 	struct sl_pump pump;
 	UT_hash_handle hh;
 	LIST_ENTRY(relay_session) link;	/* graveyard */
@@ -125,6 +148,10 @@ struct relay {
 	int epfd;
 	int listen_fd[RELAY_LISTEN_MAX];
 	unsigned int nlisten;
+	int metrics_fd;
+	struct relay_stats stats;
+	time_t started;			/* wall clock, for uptime */
+	time_t cert_not_after;		/* relay certificate expiry */
 	bool listen_paused;
 	LIST_HEAD(, relay_conn) conns;	/* every conn but data legs */
 	LIST_HEAD(, relay_conn) dead_conns;
@@ -162,6 +189,17 @@ void relay_control_dispatch(struct relay *r, struct relay_conn *c,
 			    struct sl_msg_in *m);
 void relay_agent_remove(struct relay *r, struct relay_agent *a);
 
+/* http.c: the metrics endpoint's connections */
+int relay_http_init(struct relay *r, char *why, size_t whylen);
+void relay_http_accept(struct relay *r);
+void relay_http_event(struct relay *r, struct relay_conn *c);
+bool relay_cidr_match(const struct sl_cidr *list, unsigned int n,
+		      const struct sockaddr *sa);
+int relay_cidr_parse(const char *s, struct sl_cidr *out);
+
+/* metrics.c: the Prometheus text exposition into a malloc'd buffer. */
+char *relay_metrics_render(struct relay *r, size_t *len);
+
 /* session.c */
 struct relay_session *relay_session_open(struct relay *r,
 					 struct relay_conn *client,
@@ -172,6 +210,7 @@ void relay_session_attach(struct relay *r, struct relay_conn *c,
 			  struct sl_msg_in *m);
 void relay_session_fail(struct relay *r, struct relay_session *s,
 			enum sluice_err code, const char *msg);
+enum relay_outcome relay_outcome_of(enum sluice_err code);
 void relay_session_close(struct relay *r, struct relay_session *s,
 			 const char *why);
 void relay_session_leg_event(struct relay *r, struct relay_conn *c,

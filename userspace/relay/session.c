@@ -65,6 +65,7 @@ struct relay_session *relay_session_open(struct relay *r,
 		return NULL;
 	}
 	s->state = SESSION_WAIT_AGENT;
+	s->outcome = OUTCOME_ERROR;
 	s->ctl[0] = client;
 	s->ctl[1] = agent->conn;
 	s->client_seq = seq;
@@ -83,6 +84,35 @@ struct relay_session *relay_session_open(struct relay *r,
 	return s;
 }
 
+enum relay_outcome relay_outcome_of(enum sluice_err code)
+{
+	switch (code) {
+	case SLUICE_E_UNREACHABLE:
+		return OUTCOME_UNREACHABLE;
+	case SLUICE_E_TIMEOUT:
+		return OUTCOME_TIMEOUT;
+	case SLUICE_E_AGENT_GONE:
+		return OUTCOME_CANCELLED;
+	case SLUICE_E_PORT_DENIED:
+	case SLUICE_E_NO_DEVICE:
+	case SLUICE_E_LIMIT:
+		return OUTCOME_AGENT_REFUSED;
+	default:
+		return OUTCOME_ERROR;
+	}
+}
+
+/* Adds the bytes moved since the last call to the relay's counters. */
+static void count_bytes(struct relay *r, struct relay_session *s)
+{
+	if (!s->pumping)
+		return;
+	r->stats.bytes_to_device += s->pump.end[0].rx_bytes - s->counted[0];
+	r->stats.bytes_to_client += s->pump.end[1].rx_bytes - s->counted[1];
+	s->counted[0] = s->pump.end[0].rx_bytes;
+	s->counted[1] = s->pump.end[1].rx_bytes;
+}
+
 void relay_session_close(struct relay *r, struct relay_session *s,
 			 const char *why)
 {
@@ -90,6 +120,8 @@ void relay_session_close(struct relay *r, struct relay_session *s,
 
 	if (s->state == SESSION_CLOSED)
 		return;
+	count_bytes(r, s);
+	r->stats.sessions[s->outcome]++;
 	if (s->pumping)
 		sl_log_info("session %016llx closed (%s): client %s -> %s/%s:%u, "
 			    "%llu bytes to device, %llu bytes to client, %.3f s",
@@ -139,6 +171,7 @@ void relay_session_free(struct relay_session *s)
 void relay_session_fail(struct relay *r, struct relay_session *s,
 			enum sluice_err code, const char *msg)
 {
+	s->outcome = relay_outcome_of(code);
 	/* The client still waits for its OPEN answer only before OPEN_OK. */
 	if (s->state == SESSION_WAIT_AGENT && s->ctl[0])
 		relay_conn_send(r, s->ctl[0], sl_wire_error(s->client_seq, code,
@@ -211,6 +244,7 @@ void relay_session_attach(struct relay *r, struct relay_conn *c,
 	if (leg < 0) {
 		sl_log_warn("ATTACH from %s refused: no pending session %016llx with that token",
 			    c->addr, (unsigned long long)id);
+		r->stats.auth_failures[AUTH_FAIL_SESSION_TOKEN]++;
 		c->close_after_flush = true;
 		c->deadline_ms = r->now_ms + 2000;
 		relay_conn_send(r, c, sl_wire_error(m->seq, SLUICE_E_BAD_TOKEN, id,
@@ -243,6 +277,9 @@ void relay_session_try_start(struct relay *r, struct relay_session *s)
 	}
 	s->pumping = true;
 	s->started_ms = r->now_ms;
+	r->stats.sessions_started_userspace++;
+	relay_hist_observe(&r->stats.setup_seconds,
+			   (double)(r->now_ms - s->created_ms) / 1000.0);
 	sl_log_info("session %016llx: relaying client %s <-> %s/%s:%u",
 		    (unsigned long long)s->id, s->user, s->agent, s->device,
 		    s->port);
@@ -253,7 +290,9 @@ void relay_session_pump(struct relay *r, struct relay_session *s)
 {
 	int ret = sl_pump_step(&s->pump, PUMP_BUDGET);
 
+	count_bytes(r, s);
 	if (ret == SL_PUMP_DONE) {
+		s->outcome = OUTCOME_OK;
 		relay_session_close(r, s, "finished");
 		return;
 	}

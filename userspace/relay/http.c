@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The metrics endpoint: plain HTTP/1.x on its own listener, served by the
+ * relay's loop.  A connection reads one request (bounded in size and time),
+ * gets one answer and is closed; nothing here blocks the loop.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "http.h"
+#include "log.h"
+#include "relay.h"
+
+#define HTTP_TIMEOUT_MS 5000
+
+int relay_cidr_parse(const char *s, struct sl_cidr *out)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	uint64_t bits;
+	int maxbits;
+
+	if (n == 0 || n >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, addr, out->addr) == 1) {
+		out->family = AF_INET;
+		maxbits = 32;
+	} else if (inet_pton(AF_INET6, addr, out->addr) == 1) {
+		out->family = AF_INET6;
+		maxbits = 128;
+	} else {
+		return -EINVAL;
+	}
+	bits = (uint64_t)maxbits;
+	if (slash && sl_parse_uint(slash + 1, 0, (uint64_t)maxbits, &bits))
+		return -EINVAL;
+	out->bits = (unsigned int)bits;
+	return 0;
+}
+
+static bool prefix_eq(const unsigned char *a, const unsigned char *b,
+		      unsigned int bits)
+{
+	unsigned int whole = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, whole))
+		return false;
+	return !rest || ((a[whole] ^ b[whole]) & (0xff << (8 - rest))) == 0;
+}
+
+bool relay_cidr_match(const struct sl_cidr *list, unsigned int n,
+		      const struct sockaddr *sa)
+{
+	const unsigned char *a;
+	unsigned char v4[4];
+	int family = sa->sa_family;
+	unsigned int i;
+
+	if (family == AF_INET) {
+		a = (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr;
+	} else {
+		a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		/* IPv4-mapped sources match IPv4 prefixes. */
+		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a)) {
+			memcpy(v4, a + 12, 4);
+			a = v4;
+			family = AF_INET;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (list[i].family == family && prefix_eq(list[i].addr, a, list[i].bits))
+			return true;
+	return false;
+}
+
+int relay_http_init(struct relay *r, char *why, size_t whylen)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_METRICS };
+	const struct relay_listen *l = &r->cfg.metrics;
+
+	r->metrics_fd = -1;
+	if (!r->cfg.metrics_on)
+		return 0;
+	r->metrics_fd = sl_tcp_listen(l->host, l->port, why, whylen);
+	if (r->metrics_fd < 0)
+		return r->metrics_fd;
+	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->metrics_fd, &ev) == -1) {
+		snprintf(why, whylen, "epoll_ctl: %s", strerror(errno));
+		return -errno;
+	}
+	sl_log_info("metrics on http://%s%s%s:%u/metrics", strchr(l->host, ':') ? "[" : "",
+		    l->host, strchr(l->host, ':') ? "]" : "", l->port);
+	return 0;
+}
+
+void relay_http_accept(struct relay *r)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct relay_conn *c;
+	int fd;
+
+	for (;;) {
+		sl = sizeof(ss);
+		fd = accept4(r->metrics_fd, (struct sockaddr *)&ss, &sl,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1)
+			return;
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			return;
+		}
+		c->fd = fd;
+		c->kind = CONN_HTTP;
+		sl_addr_str((struct sockaddr *)&ss, c->addr, sizeof(c->addr));
+		c->accepted_ms = r->now_ms;
+		c->deadline_ms = r->now_ms + HTTP_TIMEOUT_MS;
+		LIST_INIT(&c->sessions);
+		/* An allow-list refusal is answered like any request, with 403. */
+		c->close_after_flush = r->cfg.nmetrics_allow &&
+			!relay_cidr_match(r->cfg.metrics_allow, r->cfg.nmetrics_allow,
+					  (struct sockaddr *)&ss);
+		ev.data.ptr = c;
+		if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->epoll_events = EPOLLIN;
+		LIST_INSERT_HEAD(&r->conns, c, link);
+		c->in_conns = true;
+	}
+}
+
+/* Queues the whole answer in c->tx; the body is taken over (freed). */
+static void respond(struct relay_conn *c, int status, const char *ctype,
+		    char *body, size_t len, bool head)
+{
+	char hdr[512];
+	int n;
+
+	n = snprintf(hdr, sizeof(hdr),
+		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+		     "Connection: close\r\n%s\r\n",
+		     status, sl_http_reason(status), ctype, len,
+		     status == 405 ? "Allow: GET, HEAD\r\n" : "");
+	free(c->tx);
+	c->tx = malloc((size_t)n + (head ? 0 : len));
+	if (!c->tx) {
+		free(body);
+		c->tx_len = 0;
+		return;
+	}
+	memcpy(c->tx, hdr, (size_t)n);
+	if (!head && len)
+		memcpy(c->tx + n, body, len);
+	c->tx_len = (size_t)n + (head ? 0 : len);
+	c->tx_head = 0;
+	free(body);
+}
+
+static void respond_text(struct relay_conn *c, int status, const char *text,
+			 bool head)
+{
+	char *body = strdup(text);
+
+	respond(c, status, "text/plain; charset=utf-8", body, body ? strlen(body) : 0,
+		head);
+}
+
+static void answer(struct relay *r, struct relay_conn *c,
+		   const struct sl_http_req *req)
+{
+	bool head = req->method == SL_HTTP_HEAD;
+	size_t len;
+	char *body;
+
+	r->stats.http_requests++;
+	if (req->method == SL_HTTP_OTHER) {
+		respond_text(c, 405, "only GET and HEAD are served\n", false);
+	} else if (!strcmp(req->path, "/metrics")) {
+		body = relay_metrics_render(r, &len);
+		if (body)
+			respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", body,
+				len, head);
+		else
+			respond_text(c, 503, "out of memory\n", head);
+	} else if (!strcmp(req->path, "/healthz")) {
+		respond_text(c, 200, "ok\n", head);
+	} else if (!strcmp(req->path, "/readyz")) {
+		respond_text(c, 200, "ready\n", head);
+	} else {
+		respond_text(c, 404, "not found: try /metrics, /healthz or /readyz\n", head);
+	}
+}
+
+/* Writes what is queued; closes when done. */
+static void http_flush(struct relay *r, struct relay_conn *c)
+{
+	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
+
+	while (c->tx_head < c->tx_len) {
+		ssize_t n = send(c->fd, c->tx + c->tx_head, c->tx_len - c->tx_head,
+				 MSG_NOSIGNAL);
+
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				if (c->epoll_events != EPOLLOUT &&
+				    epoll_ctl(r->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+					c->epoll_events = EPOLLOUT;
+				return;
+			}
+			break;
+		}
+		c->tx_head += (size_t)n;
+	}
+	relay_conn_close(r, c, "answered");
+}
+
+void relay_http_event(struct relay *r, struct relay_conn *c)
+{
+	struct sl_http_req req;
+	ssize_t n;
+	int ret;
+
+	if (c->tx) {
+		http_flush(r, c);
+		return;
+	}
+	if (!c->rx) {
+		c->rx = malloc(SL_HTTP_REQ_MAX);
+		if (!c->rx) {
+			relay_conn_close(r, c, "out of memory");
+			return;
+		}
+	}
+	n = recv(c->fd, c->rx + c->rx_len, SL_HTTP_REQ_MAX - c->rx_len, 0);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+		relay_conn_close(r, c, "closed by peer");
+		return;
+	}
+	if (n > 0)
+		c->rx_len += (size_t)n;
+	ret = sl_http_parse(c->rx, c->rx_len, &req);
+	if (ret == 0)
+		return;
+	if (c->close_after_flush)
+		respond_text(c, 403, "forbidden by metrics_allow\n", false);
+	else if (ret < 0)
+		respond_text(c, -ret, "bad request\n", false);
+	else
+		answer(r, c, &req);
+	http_flush(r, c);
+}

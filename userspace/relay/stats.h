@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The relay's counters and histograms, rendered by metrics.c.  Everything
+ * here is touched by the relay's single thread only.
+ */
+#ifndef RELAY_STATS_H
+#define RELAY_STATS_H
+
+#include <stdint.h>
+
+#define HIST_BUCKETS 13
+
+/* Upper bounds in seconds, shared by every histogram. */
+extern const double relay_hist_bounds[HIST_BUCKETS];
+
+struct relay_hist {
+	uint64_t buckets[HIST_BUCKETS];	/* not cumulative */
+	uint64_t count;
+	double sum;
+};
+
+void relay_hist_observe(struct relay_hist *h, double seconds);
+
+enum relay_outcome {
+	OUTCOME_OK = 0,		/* both directions ended cleanly */
+	OUTCOME_ERROR,		/* a leg failed while relaying */
+	OUTCOME_REFUSED,	/* the relay refused the OPEN */
+	OUTCOME_AGENT_REFUSED,	/* the agent refused the CONNECT */
+	OUTCOME_UNREACHABLE,	/* the agent could not reach the device */
+	OUTCOME_TIMEOUT,	/* a leg did not attach in time */
+	OUTCOME_CANCELLED,	/* a control connection went away */
+	__OUTCOME_MAX
+};
+
+enum relay_hs_fail {
+	HS_FAIL_TLS = 0,	/* the TLS handshake failed */
+	HS_FAIL_TIMEOUT,	/* no handshake or HELLO within the timeout */
+	HS_FAIL_PROTOCOL,	/* the first message was malformed or unexpected */
+	__HS_FAIL_MAX
+};
+
+enum relay_auth_fail {
+	AUTH_FAIL_TOKEN = 0,
+	AUTH_FAIL_VERSION,
+	AUTH_FAIL_DUPLICATE,
+	AUTH_FAIL_SESSION_TOKEN,
+	__AUTH_FAIL_MAX
+};
+
+struct relay_stats {
+	uint64_t handshakes;
+	uint64_t handshake_failures[__HS_FAIL_MAX];
+	struct relay_hist handshake_seconds;
+	uint64_t sessions[__OUTCOME_MAX];
+	uint64_t sessions_started_userspace;
+	struct relay_hist setup_seconds;
+	uint64_t bytes_to_device;
+	uint64_t bytes_to_client;
+	uint64_t auth_failures[__AUTH_FAIL_MAX];
+	uint64_t heartbeat_misses[2];	/* [0] clients, [1] agents */
+	uint64_t malformed;
+	uint64_t http_requests;
+};
+
+extern const char *const relay_outcome_names[__OUTCOME_MAX];
+extern const char *const relay_hs_fail_names[__HS_FAIL_MAX];
+extern const char *const relay_auth_fail_names[__AUTH_FAIL_MAX];
+
+#endif
