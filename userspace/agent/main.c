@@ -20,6 +20,7 @@
 #include "log.h"
 #include "tls.h"
 #include "version.h"
+#include "workers.h"
 
 static void usage(FILE *f)
 {
@@ -103,6 +104,8 @@ int main(int argc, char **argv)
 	sl_log_info("sluice-agent %s: %s, %u devices, relay %s:%u", SLUICE_VERSION,
 		    a.cfg.name, a.cfg.ndevices, a.cfg.relay.host, a.cfg.relay.port);
 	ret = agent_run(&a);
+	if (sl_workers_stop(5000))
+		sl_log_warn("sessions still running at exit");
 	close(a.signal_fd);
 out:
 	SSL_CTX_free(a.tls);

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* One thread per session: device connect, data leg, pump. */
 #include <errno.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,18 +10,18 @@
 #include "log.h"
 #include "net.h"
 #include "tls.h"
+#include "workers.h"
 
 #define AGENT_SESSIONS_MAX 1024
 
 struct session_job {
+	struct sl_worker w;
 	struct agent *a;
 	const struct agent_device *dev;
 	uint16_t port;
 	uint64_t id;
 	unsigned char token[SLUICE_SESSION_TOKEN_LEN];
 };
-
-static atomic_uint active_sessions;
 
 static void *session_main(void *arg)
 {
@@ -32,17 +30,21 @@ static void *session_main(void *arg)
 	const struct agent_device *dev = job->dev;
 	unsigned long long id = (unsigned long long)job->id;
 	uint64_t up, down;
-	char why[512];
+	char why[512], reason[512];
 	SSL *ssl;
 	int fd, err;
 
 	fd = sl_tcp_connect(dev->host, job->port, (int)a->cfg.connect_timeout_ms,
-			    why, sizeof(why));
+			    reason, sizeof(reason));
+	if (fd >= 0 && !sl_worker_set_fd(&job->w, 0, fd)) {
+		close(fd);
+		goto out;
+	}
 	if (fd < 0) {
 		sl_log_warn("session %016llx: device %s unreachable: %s", id,
-			    dev->info.name, why);
+			    dev->info.name, reason);
 		sl_peer_attach(a->tls, &a->cfg.relay, job->id, job->token,
-			       sizeof(job->token), SLUICE_E_UNREACHABLE, why, &err,
+			       sizeof(job->token), SLUICE_E_UNREACHABLE, reason, &err,
 			       why, sizeof(why));
 		goto out;
 	}
@@ -50,9 +52,10 @@ static void *session_main(void *arg)
 			     sizeof(job->token), 0, NULL, &err, why, sizeof(why));
 	if (!ssl) {
 		sl_log_warn("session %016llx: data leg failed: %s", id, why);
-		close(fd);
-		goto out;
+		goto out_close;
 	}
+	if (!sl_worker_set_fd(&job->w, 1, SSL_get_fd(ssl)))
+		goto out_tls;
 	sl_log_info("session %016llx: connected to device %s (%s:%u)", id,
 		    dev->info.name, dev->host, job->port);
 	err = sl_peer_pump(fd, ssl, &up, &down, why, sizeof(why));
@@ -62,32 +65,27 @@ static void *session_main(void *arg)
 	else
 		sl_log_info("session %016llx closed: %llu bytes from device, %llu to device",
 			    id, (unsigned long long)up, (unsigned long long)down);
-	close(fd);
+out_tls:
+	sl_worker_set_fd(&job->w, 1, -1);
 	sl_tls_close(ssl);
+out_close:
+	sl_worker_set_fd(&job->w, 0, -1);
+	close(fd);
 out:
-	memset(job->token, 0, sizeof(job->token));
+	OPENSSL_cleanse(job->token, sizeof(job->token));
+	sl_worker_done(&job->w);
 	free(job);
-	atomic_fetch_sub(&active_sessions, 1);
 	return NULL;
 }
 
 int agent_session_start(struct agent *a, const struct agent_device *dev,
 			uint16_t port, uint64_t id, const void *token)
 {
-	struct session_job *job;
-	pthread_attr_t attr;
-	pthread_t t;
+	struct session_job *job = calloc(1, sizeof(*job));
 	int ret;
 
-	if (atomic_fetch_add(&active_sessions, 1) >= AGENT_SESSIONS_MAX) {
-		atomic_fetch_sub(&active_sessions, 1);
-		return -EAGAIN;
-	}
-	job = calloc(1, sizeof(*job));
-	if (!job) {
-		atomic_fetch_sub(&active_sessions, 1);
+	if (!job)
 		return -ENOMEM;
-	}
 	job->a = a;
 	job->dev = dev;
 	job->port = port;
@@ -95,14 +93,8 @@ int agent_session_start(struct agent *a, const struct agent_device *dev,
 	memcpy(job->token, token, sizeof(job->token));
 	sl_log_info("session %016llx: connecting to device %s port %u",
 		    (unsigned long long)id, dev->info.name, port);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	ret = pthread_create(&t, &attr, session_main, job);
-	pthread_attr_destroy(&attr);
-	if (ret) {
+	ret = sl_worker_start(&job->w, AGENT_SESSIONS_MAX, session_main, job);
+	if (ret)
 		free(job);
-		atomic_fetch_sub(&active_sessions, 1);
-		return -ret;
-	}
-	return 0;
+	return ret;
 }

@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include "msgio.h"
 #include "net.h"
 #include "tls.h"
+#include "workers.h"
 
 struct target {
 	char agent[SLUICE_NAME_MAX + 1];	/* "" : relay resolves the device */
@@ -37,7 +37,10 @@ struct pending {
 	struct pending *next;
 };
 
+#define CLIENT_SESSIONS_MAX 4096
+
 struct leg_job {
+	struct sl_worker w;
 	struct client *c;
 	int fd;
 	uint64_t id;
@@ -97,12 +100,16 @@ static void *leg_main(void *arg)
 	SSL *ssl;
 	int err;
 
+	if (!sl_worker_set_fd(&job->w, 0, job->fd))
+		goto out;
 	ssl = sl_peer_attach(job->c->tls, &job->c->cfg.relay, job->id, job->token,
 			     sizeof(job->token), 0, NULL, &err, why, sizeof(why));
 	if (!ssl) {
 		sl_log_err("session %016llx: %s", id, why);
 		goto out;
 	}
+	if (!sl_worker_set_fd(&job->w, 1, SSL_get_fd(ssl)))
+		goto out_tls;
 	sl_log_info("session %016llx: connected", id);
 	err = sl_peer_pump(job->fd, ssl, &sent, &received, why, sizeof(why));
 	if (err)
@@ -111,10 +118,14 @@ static void *leg_main(void *arg)
 	else
 		sl_log_info("session %016llx closed: %llu bytes sent, %llu received",
 			    id, (unsigned long long)sent, (unsigned long long)received);
+out_tls:
+	sl_worker_set_fd(&job->w, 1, -1);
 	sl_tls_close(ssl);
 out:
+	sl_worker_set_fd(&job->w, 0, -1);
 	close(job->fd);
 	OPENSSL_cleanse(job->token, sizeof(job->token));
+	sl_worker_done(&job->w);
 	free(job);
 	return NULL;
 }
@@ -122,8 +133,7 @@ out:
 static void start_leg(struct client *c, int fd, const struct sl_msg_in *m)
 {
 	struct leg_job *job = calloc(1, sizeof(*job));
-	pthread_attr_t attr;
-	pthread_t t;
+	int ret;
 
 	if (!job) {
 		close(fd);
@@ -133,14 +143,13 @@ static void start_leg(struct client *c, int fd, const struct sl_msg_in *m)
 	job->fd = fd;
 	job->id = nla_get_u64(m->tb[SLUICE_A_SESSION_ID]);
 	memcpy(job->token, nla_data(m->tb[SLUICE_A_TOKEN]), sizeof(job->token));
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, leg_main, job)) {
-		sl_log_err("cannot start a session thread");
+	ret = sl_worker_start(&job->w, CLIENT_SESSIONS_MAX, leg_main, job);
+	if (ret) {
+		sl_log_err("cannot start a session thread: %s", strerror(-ret));
 		close(fd);
+		OPENSSL_cleanse(job->token, sizeof(job->token));
 		free(job);
 	}
-	pthread_attr_destroy(&attr);
 }
 
 static struct pending *pending_take(struct pending **list, uint32_t seq)
@@ -344,5 +353,7 @@ int client_forward_main(struct client *c, const char *target, const char *local)
 	if (read(c->signal_fd, &si, sizeof(si)) > 0)
 		sl_log_info("signal %u: stopping", si.ssi_signo);
 	close(lfd);
+	if (sl_workers_stop(5000))
+		sl_log_warn("sessions still running at exit");
 	return 0;
 }

@@ -131,6 +131,6 @@ void sl_log_ssl(enum sl_log_level level, const char *fmt, ...)
 	ERR_print_errors_cb(ssl_err_cb, errs);
 	n = strlen(msg);
 	if (errs[0])
-		snprintf(msg + n, sizeof(msg) - n, ": %s", errs);
+		snprintf(msg + n, sizeof(msg) - n, ": %.1024s", errs);
 	log_line(level, msg);
 }
