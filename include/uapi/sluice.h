@@ -17,9 +17,10 @@
  *
  * Receivers ignore attributes they do not know (forward compatibility) and
  * close the connection, with a logged reason, on a message that is too long,
- * too short, of an unknown nlmsg_type or genl version, or whose known
- * attributes break the per-command policy (wrong length, missing required
- * attribute, string without its terminating NUL).
+ * too short, of an unknown nlmsg_type or genl version, with bytes after its
+ * last attribute (at any nesting level), or whose known attributes break the
+ * per-command policy (wrong length, missing required attribute, string
+ * without its terminating NUL or with a NUL inside).
  *
  * Connections:
  *   control  agent -> relay or client -> relay, long-lived.  The first
@@ -38,7 +39,8 @@
  *     SLUICE_A_VERSION: NLA_U32, SLUICE_PROTO_VERSION
  *     SLUICE_A_NAME: NLA_STRING, agent name, [A-Za-z0-9._-], 1..63 bytes
  *     SLUICE_A_TOKEN: NLA_BINARY, 1..SLUICE_TOKEN_MAX bytes, agent secret
- *     SLUICE_A_DEVICES: NLA_NESTED, the devices the agent offers
+ *     [SLUICE_A_DEVICES]: NLA_NESTED, the devices the agent offers (an
+ *                         agent without devices may leave it out)
  *         0: NLA_NESTED, one device (the attribute type is ignored)
  *             SLUICE_DEVICE_A_NAME: NLA_STRING, 1..63 bytes
  *             SLUICE_DEVICE_A_PORTS: NLA_NESTED

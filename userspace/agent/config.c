@@ -65,7 +65,7 @@ static int device_key(struct sl_conf *c, struct agent_device *d,
 	char why[256];
 
 	if (!strcmp(key, "host")) {
-		if (strlen(value) >= sizeof(d->host) || strpbrk(value, " \t/:[]"))
+		if (strlen(value) >= sizeof(d->host) || strpbrk(value, " \t/[]"))
 			return sl_conf_error(c, "host: '%s' is not a host name or IPv4/IPv6 address",
 					     value);
 		snprintf(d->host, sizeof(d->host), "%s", value);

@@ -139,8 +139,9 @@ static int serve_once(struct agent *a)
 		sl_tls_close(ssl);
 		return 0;
 	}
-	sl_log_info("connected to relay %s:%u as %s (heartbeat %u ms, %u devices)",
-		    relay->host, relay->port, a->cfg.name, hb, a->cfg.ndevices);
+	sl_log_info("connected to relay %s:%u as %s (heartbeat %u ms, %u device%s)",
+		    relay->host, relay->port, a->cfg.name, hb, a->cfg.ndevices,
+		    a->cfg.ndevices == 1 ? "" : "s");
 	sl_heartbeat_start(&hbt, hb);
 	while (!a->stop) {
 		struct pollfd pfd[2] = {

@@ -78,7 +78,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (check_only) {
-		printf("%s: configuration OK (%u devices)\n", conf_path, a.cfg.ndevices);
+		printf("%s: configuration OK (%u device%s)\n", conf_path, a.cfg.ndevices,
+		       a.cfg.ndevices == 1 ? "" : "s");
 		ret = 0;
 		goto out;
 	}
@@ -101,8 +102,9 @@ int main(int argc, char **argv)
 		sl_log_errno(errno, "signalfd");
 		goto out;
 	}
-	sl_log_info("sluice-agent %s: %s, %u devices, relay %s:%u", SLUICE_VERSION,
-		    a.cfg.name, a.cfg.ndevices, a.cfg.relay.host, a.cfg.relay.port);
+	sl_log_info("sluice-agent %s: %s, %u device%s, relay %s:%u", SLUICE_VERSION,
+		    a.cfg.name, a.cfg.ndevices, a.cfg.ndevices == 1 ? "" : "s",
+		    a.cfg.relay.host, a.cfg.relay.port);
 	ret = agent_run(&a);
 	if (sl_workers_stop(5000))
 		sl_log_warn("sessions still running at exit");

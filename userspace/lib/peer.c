@@ -18,8 +18,11 @@ static int error_reply(const struct sl_msg_in *m, char *why, size_t whylen)
 	uint32_t code = nla_get_u32(m->tb[SLUICE_A_ERR_CODE]);
 	const char *text = sl_wire_str(m, SLUICE_A_ERR_MSG);
 
-	snprintf(why, whylen, "relay refused: %s%s%s", sl_err_name(code),
-		 text ? ": " : "", text ? text : "");
+	/* The text usually says more than the code's name; never both twice. */
+	if (text && strcmp(text, sl_err_name(code)))
+		snprintf(why, whylen, "relay refused: %s: %s", sl_err_name(code), text);
+	else
+		snprintf(why, whylen, "relay refused: %s", sl_err_name(code));
 	switch (code) {
 	case SLUICE_E_AUTH:
 		return -EACCES;

@@ -22,8 +22,9 @@ struct sl_ports {
 
 /*
  * Parses "502, 80, 8000-8010, udp/161" (protocol tcp unless "udp/" is
- * given) and appends the ranges to p.  Returns 0, or -EINVAL with a reason
- * quoting the offending token in why.
+ * given) and appends the ranges to p.  Returns 0, or -EINVAL (bad token)
+ * or -E2BIG (more than SLUICE_RANGES_MAX ranges) with a reason quoting the
+ * offending token in why.
  */
 int sl_ports_parse(const char *s, struct sl_ports *p, char *why, size_t whylen);
 /* Adds one range after checking it; returns 0 or -EINVAL / -E2BIG. */

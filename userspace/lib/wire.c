@@ -162,6 +162,18 @@ static bool nest_has_tail(const struct nlattr *nest)
 	return rem != 0;
 }
 
+/* libnl skips bytes after the last whole attribute; the protocol refuses them. */
+static bool attrs_have_tail(struct nlmsghdr *nlh)
+{
+	struct nlattr *pos;
+	int rem;
+
+	nla_for_each_attr(pos, genlmsg_attrdata(nlmsg_data(nlh), 0),
+			  genlmsg_attrlen(nlmsg_data(nlh), 0), rem)
+		;
+	return rem != 0;
+}
+
 /* Decodes a PORTS array nest into out (always written). */
 static int check_ports(const struct nlattr *ports, struct sl_ports *out,
 		       char *why, size_t whylen)
@@ -290,6 +302,11 @@ int sl_wire_parse(void *buf, size_t len, struct sl_msg_in *m, char *why,
 	m->flags = nlh->nlmsg_flags;
 	m->seq = nlh->nlmsg_seq;
 	ret = genlmsg_parse(nlh, 0, m->tb, SLUICE_A_MAX, attr_policy);
+	if (ret >= 0 && attrs_have_tail(nlh)) {
+		snprintf(why, whylen, "%s: trailing bytes after the last attribute",
+			 sl_cmd_name(m->cmd));
+		return -EBADMSG;
+	}
 	if (ret < 0) {
 		snprintf(why, whylen, "%s: attribute breaks the policy (%s)",
 			 sl_cmd_name(m->cmd), nl_geterror(ret));

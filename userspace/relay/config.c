@@ -169,7 +169,7 @@ int relay_config_load(struct relay_config *cfg, const char *path, char *err,
 			    "no metrics_allow: anyone who reaches it can read the metrics",
 			    path, cfg->metrics.host);
 	if (stat(path, &st) == 0 && (st.st_mode & 004))
-		sl_log_warn("%s holds secrets but is world-readable; run: chmod 640 %s",
+		sl_log_warn("%s holds secrets but is world-readable; run: chmod 600 %s",
 			    path, path);
 	return 0;
 }

@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Installs the Debian 12 packages that sluice's build, tests and demo need,
+# only those that are missing.  Idempotent; prints one line.
+#
+# libclang-rt-14-dev is only a Recommends of clang-14, and we install
+# without recommends: it carries libFuzzer and the sanitizer runtimes that
+# "clang -fsanitize=fuzzer,address,undefined" links.
+set -euo pipefail
+
+PKGS=(
+	build-essential		# gcc, make, libc6-dev
+	pkg-config
+	libssl-dev openssl
+	libnl-3-dev libnl-genl-3-dev
+	uthash-dev
+	libcmocka-dev		# unit tests
+	clang llvm		# fuzzers; llvm-symbolizer for sanitizer reports
+	libclang-rt-14-dev	# libFuzzer and clang's sanitizer runtimes
+	python3 python3-pytest	# system tests (/usr/bin/python3)
+	procps iproute2		# system tests and demo: ps/pkill, ip netns
+	coreutils		# timeout(1) in scripts/run-unit.sh
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	if [ "$status" != "install ok installed" ]; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all present"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages: ${missing[*]}" >&2
+	echo "deps: run as root (sudo $0) or install them with:" \
+	     "apt-get install --no-install-recommends ${missing[*]}" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! { apt-get update -q && apt-get install -y -q --no-install-recommends \
+	"${missing[@]}"; } >"$log" 2>&1; then
+	cat "$log" >&2
+	echo "deps: apt-get failed installing: ${missing[*]}" >&2
+	exit 1
+fi
+echo "deps: installed ${missing[*]}"
