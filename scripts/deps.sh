@@ -21,6 +21,7 @@ PKGS=(
 	python3 python3-pytest	# system tests (/usr/bin/python3)
 	procps iproute2		# system tests and demo: ps/pkill, ip netns
 	coreutils		# timeout(1) in scripts/run-unit.sh
+	prometheus		# promtool and a real server for the metrics tests
 )
 
 missing=()

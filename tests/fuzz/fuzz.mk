@@ -20,7 +20,7 @@
 FUZZ_RUN_TIME ?= 60
 FUZZ_CC ?= clang
 FD := build/fuzz
-TARGETS := wire conf
+TARGETS := wire conf http
 
 PKGS := libnl-3.0 libnl-genl-3.0 openssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -40,6 +40,7 @@ LIB_DEPS := $(LIB_SRC) $(wildcard userspace/lib/*.h) include/uapi/sluice.h
 # Per-target libFuzzer options.
 ARGS_wire := -max_len=70000
 ARGS_conf := -max_len=4096 -dict=tests/fuzz/conf.dict
+ARGS_http := -max_len=9000
 
 export ASAN_OPTIONS ?= abort_on_error=1:detect_leaks=1:symbolize=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
@@ -80,6 +81,11 @@ $(FD)/seeds-conf: $(wildcard tests/fuzz/corpus/conf/*)
 	$(call msg,GEN,$@)
 	$(Q)rm -rf $@ && mkdir -p $@
 	$(Q)cp tests/fuzz/corpus/conf/* $@/
+
+$(FD)/seeds-http: $(wildcard tests/fuzz/corpus/http/*)
+	$(call msg,GEN,$@)
+	$(Q)rm -rf $@ && mkdir -p $@
+	$(Q)cp tests/fuzz/corpus/http/* $@/
 
 run: $(TARGETS:%=run-%)
 

@@ -573,6 +573,9 @@ class Relay:
         self.conf = conf
         self.state_dir = state_dir
         self.fingerprint = fingerprint
+        m = re.search(r"^metrics_listen = 127\.0\.0\.1:(\d+)$",
+                      Path(conf).read_text(), re.M)
+        self.metrics_port = int(m.group(1)) if m else None
 
 
 class Sluice:
@@ -617,9 +620,12 @@ class Sluice:
                           "state_dir = %s\n"
                           "agent_token = %s\n"
                           "client_token = %s\n"
-                          "heartbeat_interval = %s\n%s"
+                          "heartbeat_interval = %s\n%s%s"
                           % (port, state_dir, self.AGENT_TOKEN, self.CLIENT_TOKEN,
-                             heartbeat, extra))
+                             heartbeat, extra,
+                             # Never the shared default 9464.
+                             "" if "metrics_listen" in extra else
+                             "metrics_listen = 127.0.0.1:%d\n" % free_port()))
         return conf, port, state_dir
 
     def start_relay(self, port=None, state_dir=None, heartbeat="5s", extra="",

@@ -2,6 +2,7 @@
 #include "workers.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -58,6 +59,9 @@ bool sl_worker_set_fd(struct sl_worker *w, int i, int fd)
 
 void sl_worker_done(struct sl_worker *w)
 {
+	/* OpenSSL keeps per-thread state (DRBGs) that it frees only from a
+	 * thread-exit destructor, which may run after main() returned. */
+	OPENSSL_thread_stop();
 	pthread_mutex_lock(&lock);
 	*w->pprev = w->next;
 	if (w->next)

@@ -25,7 +25,8 @@ int sl_worker_start(struct sl_worker *w, unsigned int max, void *(*fn)(void *),
 		    void *arg);
 /* Records socket i (0 or 1) of w; false when the process is shutting down. */
 bool sl_worker_set_fd(struct sl_worker *w, int i, int fd);
-/* Unregisters w; the thread must not touch w afterwards. */
+/* The thread's last act: frees its OpenSSL thread state and unregisters w,
+ * which it must not touch afterwards. */
 void sl_worker_done(struct sl_worker *w);
 /* Shuts down every registered socket and waits up to timeout_ms for all
  * workers to finish.  Returns the number still running. */

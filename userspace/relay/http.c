@@ -207,6 +207,21 @@ static void answer(struct relay *r, struct relay_conn *c,
 	}
 }
 
+/*
+ * Closing a socket with unread bytes makes the kernel send RST, which can
+ * destroy the answer in flight (a 431 for an oversized request, say): end
+ * our side, then discard what the peer already sent.
+ */
+static void drain(int fd)
+{
+	char sink[4096];
+	int i;
+
+	shutdown(fd, SHUT_WR);
+	for (i = 0; i < 16 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
+		;
+}
+
 /* Writes what is queued; closes when done. */
 static void http_flush(struct relay *r, struct relay_conn *c)
 {
@@ -227,6 +242,7 @@ static void http_flush(struct relay *r, struct relay_conn *c)
 		}
 		c->tx_head += (size_t)n;
 	}
+	drain(c->fd);
 	relay_conn_close(r, c, "answered");
 }
 
