@@ -15,6 +15,7 @@ PKGS=(
 	libssl-dev openssl
 	libnl-3-dev libnl-genl-3-dev
 	uthash-dev
+	libbpf-dev bpftool	# agent eBPF enforcement: libbpf, skeletons
 	libcmocka-dev		# unit tests
 	clang llvm		# fuzzers; llvm-symbolizer for sanitizer reports
 	libclang-rt-14-dev	# libFuzzer and clang's sanitizer runtimes

@@ -29,11 +29,16 @@ struct agent_config {
 	uint64_t connect_timeout_ms;
 	struct agent_device *devices;
 	unsigned int ndevices;
+	bool require_kernel_enforcement;
+	char cgroup[512];		/* "" : under the cgroup2 mount */
 };
+
+struct agent_enforce;
 
 struct agent {
 	struct agent_config cfg;
 	SSL_CTX *tls;
+	struct agent_enforce *enforce;	/* NULL: userspace check only */
 	int signal_fd;
 	volatile bool stop;
 };

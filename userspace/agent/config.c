@@ -137,8 +137,23 @@ static int agent_conf_key(struct sl_conf *c, const char *section,
 			cfg->connect_timeout_ms = ms;
 		return 0;
 	}
+	if (!strcmp(key, "require_kernel_enforcement")) {
+		if (sl_parse_bool(value, &cfg->require_kernel_enforcement))
+			return sl_conf_error(c, "require_kernel_enforcement: '%s' is not yes or no",
+					     value);
+		return 0;
+	}
+	if (!strcmp(key, "cgroup")) {
+		if (value[0] != '/' || strlen(value) >= sizeof(cfg->cgroup) ||
+		    strstr(value, "/../"))
+			return sl_conf_error(c, "cgroup: '%s' must be an absolute path in a cgroup2 hierarchy",
+					     value);
+		snprintf(cfg->cgroup, sizeof(cfg->cgroup), "%s", value);
+		return 0;
+	}
 	return sl_conf_error(c, "unknown key '%s' (known: name, relay, token, relay_fingerprint, "
-			     "state_dir, reconnect_max, connect_timeout, and [device NAME] sections)",
+			     "state_dir, reconnect_max, connect_timeout, require_kernel_enforcement, "
+			     "cgroup, and [device NAME] sections)",
 			     key);
 }
 

@@ -16,6 +16,7 @@
 
 #include "agent.h"
 #include "backoff.h"
+#include "enforce.h"
 #include "log.h"
 #include "msgio.h"
 #include "tls.h"
@@ -171,6 +172,7 @@ static int serve_once(struct agent *a)
 			hbt.last_rx_ms = sl_now_ms();
 			dispatch(a, ssl, &m);
 		}
+		agent_enforce_poll(a);
 		if (sl_heartbeat_dead(&hbt, &silent)) {
 			sl_log_warn("relay silent for %llu ms (3 heartbeats): reconnecting",
 				    (unsigned long long)silent);

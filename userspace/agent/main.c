@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "enforce.h"
 #include "log.h"
 #include "tls.h"
 #include "version.h"
@@ -102,14 +103,27 @@ int main(int argc, char **argv)
 		sl_log_errno(errno, "signalfd");
 		goto out;
 	}
+	ret = agent_enforce_start(&a, err, sizeof(err));
+	if (ret && a.cfg.require_kernel_enforcement) {
+		sl_log_err("kernel enforcement unavailable: %s; require_kernel_enforcement "
+			   "is set, so the agent does not start", err);
+		ret = 1;
+		goto out;
+	}
+	if (ret)
+		sl_log_warn("kernel enforcement unavailable: %s; devices are protected by "
+			    "the agent's own port check only", err);
+	ret = 1;
 	sl_log_info("sluice-agent %s: %s, %u device%s, relay %s:%u", SLUICE_VERSION,
 		    a.cfg.name, a.cfg.ndevices, a.cfg.ndevices == 1 ? "" : "s",
 		    a.cfg.relay.host, a.cfg.relay.port);
 	ret = agent_run(&a);
 	if (sl_workers_stop(5000))
 		sl_log_warn("sessions still running at exit");
-	close(a.signal_fd);
 out:
+	agent_enforce_stop(&a);
+	if (a.signal_fd > 0)
+		close(a.signal_fd);
 	SSL_CTX_free(a.tls);
 	agent_config_free(&a.cfg);
 	return ret;

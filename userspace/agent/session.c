@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "enforce.h"
 #include "log.h"
 #include "net.h"
 #include "tls.h"
@@ -34,8 +35,7 @@ static void *session_main(void *arg)
 	SSL *ssl;
 	int fd, err;
 
-	fd = sl_tcp_connect(dev->host, job->port, (int)a->cfg.connect_timeout_ms,
-			    reason, sizeof(reason));
+	fd = agent_device_connect(a, dev, job->port, reason, sizeof(reason));
 	if (fd >= 0 && !sl_worker_set_fd(&job->w, 0, fd)) {
 		close(fd);
 		goto out;

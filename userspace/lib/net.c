@@ -107,16 +107,16 @@ int sl_tcp_listen(const char *host, uint16_t port, char *why, size_t whylen)
 	return fd;
 }
 
-static int connect_one(const struct addrinfo *ai, int timeout_ms)
+int sl_tcp_connect_addr(const struct sockaddr *sa, socklen_t salen, int timeout_ms)
 {
 	struct pollfd pfd;
 	socklen_t sl = sizeof(int);
 	int fd, err, one = 1;
 
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -errno;
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+	if (connect(fd, sa, salen) == -1) {
 		if (errno != EINPROGRESS) {
 			err = -errno;
 			goto out_close;
@@ -157,7 +157,7 @@ int sl_tcp_connect(const char *host, uint16_t port, int timeout_ms, char *why,
 	if (fd)
 		return fd;
 	for (ai = res; ai; ai = ai->ai_next) {
-		fd = connect_one(ai, timeout_ms);
+		fd = sl_tcp_connect_addr(ai->ai_addr, ai->ai_addrlen, timeout_ms);
 		if (fd >= 0)
 			break;
 	}

@@ -18,6 +18,8 @@ int sl_tcp_listen(const char *host, uint16_t port, char *why, size_t whylen);
  */
 int sl_tcp_connect(const char *host, uint16_t port, int timeout_ms, char *why,
 		   size_t whylen);
+/* The same for one address; a blocking fd with TCP_NODELAY or -errno. */
+int sl_tcp_connect_addr(const struct sockaddr *sa, socklen_t salen, int timeout_ms);
 /* "1.2.3.4:80" or "[::1]:80". */
 void sl_addr_str(const struct sockaddr *sa, char *buf, size_t len);
 int sl_set_nonblock(int fd, int on);
