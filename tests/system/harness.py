@@ -592,13 +592,16 @@ class Sluice:
         self.debug = debug
         self.devices = []
         self.n = 0
+        # Prepended to every program's argv, e.g. nsenter --net=... to run
+        # them in a test's network namespace.
+        self.prefix = []
 
     def _name(self, base):
         self.n += 1
         return "%s-%d" % (base, self.n)
 
     def _argv(self, prog, conf, *rest):
-        argv = [self.bins[prog], "-f", str(conf)]
+        argv = self.prefix + [self.bins[prog], "-f", str(conf)]
         if self.debug:
             argv.append("-d")
         return argv + list(rest)

@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: MIT
+"""Kernel enforcement of the agent's device rules (bpf/agent_connect.bpf.c).
+
+Everything runs in a network namespace the test creates (entered with
+nsenter, which keeps /sys and so the cgroup tree):
+
+    netns sluice-tNNN (lo only)
+    +-------------------------------------------------------------------+
+    | probe.py --> sluice-client --> sluice-relay <-- sluice-agent      |
+    |   |          (forward plc)                          | connector   |
+    |   |                                                 v (cgroup C)  |
+    |   +--(joins cgroup C)--> device.py: TCP ALLOWED, TCP DENIED, UDP  |
+    +-------------------------------------------------------------------+
+
+The probe first makes a real session through the forward, then moves
+itself into the agent's cgroup C and connects on its own: the userspace
+check is bypassed, so any refusal it sees is the kernel's (EPERM).
+"""
+
+import json
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+
+import pytest
+
+import harness
+
+ROOT_REASON = "needs root: network namespaces, cgroups and BPF programs"
+
+DEVICE = r'''
+import socket, sys, threading
+ports = [int(p) for p in sys.argv[1:]]
+def serve(s):
+    while True:
+        c, _ = s.accept()
+        def echo(c=c):
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    break
+                c.sendall(d)
+            c.close()
+        threading.Thread(target=echo, daemon=True).start()
+for p in ports:
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", p))
+    s.listen(16)
+    threading.Thread(target=serve, args=(s,), daemon=True).start()
+print("ready", flush=True)
+threading.Event().wait(120)
+'''
+
+PROBE = r'''
+import errno, json, os, socket, sys
+cgroup, fwd, tcp, udp = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]), json.loads(sys.argv[4])
+res = {"tcp": {}, "udp": {}}
+s = socket.create_connection(("127.0.0.1", fwd), timeout=20)
+s.sendall(b"through the relay"); s.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    got += d
+res["echo"] = got.decode()
+with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
+    f.write(str(os.getpid()))
+def outcome(fn):
+    try:
+        fn()
+        return "ok"
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
+for port in tcp:
+    res["tcp"][str(port)] = outcome(lambda: socket.create_connection(("127.0.0.1", port), timeout=5).close())
+for port in udp:
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    res["udp"][str(port)] = outcome(lambda: u.sendto(b"x", ("127.0.0.1", port)))
+print(json.dumps(res), flush=True)
+'''
+
+
+@pytest.fixture
+def netns():
+    if os.geteuid() != 0:
+        pytest.skip(ROOT_REASON)
+    name = "sluice-t" + uuid.uuid4().hex[:8]
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
+        yield ["nsenter", "--net=/run/netns/" + name]
+    finally:
+        subprocess.run(["ip", "netns", "del", name])
+
+
+def test_kernel_enforces_device_rules(sluice, procs, netns):
+    sluice.prefix = netns
+    allowed, denied, udp_ok, udp_denied = 31001, 31002, 31161, 31162
+    device = procs.start("device", netns + [sys.executable, "-c", DEVICE,
+                                            str(allowed), str(denied)])
+    device.wait_out(r"ready")
+    relay = sluice.start_relay()
+    agent = sluice.start_agent(relay, devices={
+        "plc": "%d, udp/%d" % (allowed, udp_ok)})
+    cgroup = agent.wait_log(r"kernel enforcement on: cgroup (\S+),").group(1)
+    assert os.path.isdir(cgroup)
+    client, fwd = sluice.forward(relay, "agent1/plc:%d" % allowed)
+
+    r = procs.run("probe", netns + [sys.executable, "-c", PROBE, cgroup, str(fwd),
+                                    json.dumps([allowed, denied, denied, 22]),
+                                    json.dumps([udp_ok, udp_denied, udp_denied])],
+                  timeout=60)
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    assert res["echo"] == "through the relay"
+    assert res["tcp"] == {str(allowed): "ok", str(denied): "EPERM", "22": "EPERM"}
+    assert res["udp"] == {str(udp_ok): "ok", str(udp_denied): "EPERM"}
+    # The kernel counted each refusal, per device, port and protocol.
+    agent.wait_log(r"kernel refused \d+ connection\(s\) to device plc port %d/tcp "
+                   r"\(total 2\)" % denied)
+    agent.wait_log(r"kernel refused \d+ connection\(s\) to device plc port %d/udp "
+                   r"\(total 2\)" % udp_denied)
+    agent.wait_log(r"kernel refused \d+ connection\(s\) to device plc port 22/tcp "
+                   r"\(total 1\)")
+    assert not agent.lines(r"port %d/tcp" % allowed)
+
+
+def test_cgroup_removed_at_exit(sluice, netns):
+    sluice.prefix = netns
+    relay = sluice.start_relay()
+    agent = sluice.start_agent(relay, devices={"plc": "80"})
+    cgroup = agent.wait_log(r"kernel enforcement on: cgroup (\S+),").group(1)
+    assert os.path.isdir(cgroup)
+    assert agent.stop() == 0
+    assert not os.path.exists(cgroup)
+
+
+def unprivileged_agent(sluice, procs, require):
+    """Runs an agent as nobody, where BPF cannot be loaded."""
+    nobody = pwd.getpwnam("nobody")
+    home = tempfile.mkdtemp(prefix="sluice-nobody-", dir="/tmp")
+    os.chmod(home, 0o755)
+    os.chown(home, nobody.pw_uid, nobody.pw_gid)
+    relay = sluice.start_relay()
+    conf, _ = sluice.agent_conf(relay.port, devices={"plc": "80"},
+                                state_dir=os.path.join(home, "state"),
+                                extra="require_kernel_enforcement = %s\n"
+                                % ("yes" if require else "no"))
+    path = os.path.join(home, "agent.conf")
+    shutil.copy(conf, path)
+    os.chown(path, nobody.pw_uid, nobody.pw_gid)
+    argv = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+            sluice.bins["sluice-agent"], "-f", path]
+    return relay, argv, home
+
+
+def test_unprivileged_agent_falls_back(sluice, procs):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to start the agent as nobody")
+    relay, argv, home = unprivileged_agent(sluice, procs, require=False)
+    try:
+        agent = procs.start("agent-nobody", argv)
+        agent.wait_log(r"kernel enforcement unavailable: .*own port check only")
+        agent.wait_log(r"connected to relay")
+        assert len(agent.lines(r"kernel enforcement unavailable")) == 1
+    finally:
+        procs.stop_all()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def test_require_kernel_enforcement_is_fatal(sluice, procs):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to start the agent as nobody")
+    relay, argv, home = unprivileged_agent(sluice, procs, require=True)
+    try:
+        r = procs.run("agent-nobody", argv, timeout=30)
+        assert r.returncode != 0
+        assert re.search(r"require_kernel_enforcement", r.stderr)
+        assert not relay.proc.lines(r"agent agent1 connected")
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
