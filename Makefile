@@ -85,10 +85,10 @@ $(B)/bpf/%.bpf.o: bpf/%.bpf.c bpf/%.h bpf/vmlinux.h
 
 $(B)/bpf/%.skel.h: $(B)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
-# The agent's loader includes the skeletons.
-$(call obj,$(AGENT_SRC)): $(BPF_SKEL)
+# The agent's and the relay's loaders include the skeletons.
+$(call obj,$(AGENT_SRC) $(RELAY_SRC)): $(BPF_SKEL)
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h
@@ -101,6 +101,7 @@ $(B)/lib/libsluice.a: $(LIB_OBJ)
 $(B)/bin/sluice-relay: $(call obj,$(RELAY_SRC)) $(B)/lib/libsluice.a
 $(B)/bin/sluice-agent: $(call obj,$(AGENT_SRC)) $(B)/lib/libsluice.a
 $(B)/bin/sluice-agent: LIBS += -lbpf
+$(B)/bin/sluice-relay: LIBS += -lbpf
 $(B)/bin/sluice-client: $(call obj,$(CLIENT_SRC)) $(B)/lib/libsluice.a
 $(B)/bin/sluicectl: $(call obj,$(SLUICECTL_SRC)) $(B)/lib/libsluice.a
 $(PROGS):

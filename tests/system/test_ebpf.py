@@ -186,3 +186,116 @@ def test_require_kernel_enforcement_is_fatal(sluice, procs):
         assert not relay.proc.lines(r"agent agent1 connected")
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+# ------------------------------------------------------ relay admission filter
+#
+#   netns sluice-tNNN
+#   +---------------------------------------------------------------+
+#   | admission_probe.py  --127.0.0.1..5-->  sluice-relay :P        |
+#   |   (plain TCP connects, bad-token HELLOs)   sk_lookup filter   |
+#   |   GET /metrics  -------------------->   127.0.0.1:M           |
+#   +---------------------------------------------------------------+
+
+ADMISSION_PROBE = r'''
+import json, os, socket, ssl, sys, time, urllib.request
+sys.path.insert(0, sys.argv[1])
+import sluice_proto as sp
+port, mport, plan = int(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4])
+
+def connect(src, hello_token=None):
+    s = socket.socket()
+    s.settimeout(5)
+    s.bind((src, 0))
+    try:
+        s.connect(("127.0.0.1", port))
+    except OSError as e:
+        s.close()
+        return type(e).__name__
+    if hello_token is None:
+        s.close()
+        return "ok"
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    t = ctx.wrap_socket(s)
+    t.sendall(sp.encode(sp.SLUICE_CMD_AGENT_HELLO, [
+        sp.u32(sp.SLUICE_A_VERSION, sp.SLUICE_PROTO_VERSION),
+        sp.string(sp.SLUICE_A_NAME, "intruder"),
+        sp.binary(sp.SLUICE_A_TOKEN, hello_token.encode())]))
+    data = b""
+    try:
+        while True:
+            d = t.recv(4096)
+            if not d:
+                break
+            data += d
+    except OSError:
+        pass
+    t.close()
+    m = sp.decode(data[:sp.frame_len(data[:sp.HDRLEN])]) if len(data) >= sp.HDRLEN else None
+    return "refused:" + sp.ERR_NAMES.get(m.u32(sp.SLUICE_A_ERR_CODE), "?") if m else "closed"
+
+out = {"steps": []}
+start = time.monotonic()
+for src, what in plan:
+    out["steps"].append(connect(src, None if what == "tcp" else what))
+out["elapsed"] = time.monotonic() - start
+with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % mport, timeout=10) as r:
+    out["metrics"] = r.read().decode()
+print(json.dumps(out), flush=True)
+'''
+
+
+def admission_probe(procs, netns, relay, plan):
+    here = os.path.dirname(os.path.abspath(__file__))
+    r = procs.run("probe", netns + [sys.executable, "-c", ADMISSION_PROBE, here,
+                                    str(relay.port), str(relay.metrics_port),
+                                    json.dumps(plan)], timeout=90)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    metrics = {}
+    for line in out["metrics"].splitlines():
+        if line and not line.startswith("#"):
+            k, _, v = line.rpartition(" ")
+            metrics[k] = float(v)
+    return out["steps"], out["elapsed"], metrics
+
+
+def test_admission_rate_is_per_source(sluice, procs, netns):
+    sluice.prefix = netns
+    relay = sluice.start_relay(extra="admission_rate = 1\nadmission_burst = 3\n")
+    relay.proc.wait_log(r"kernel admission filter on")
+    plan = [["127.0.0.1", "tcp"]] * 8 + [["127.0.0.2", "tcp"]]
+    steps, elapsed, m = admission_probe(procs, netns, relay, plan)
+    first = steps[:8]
+    oks = first.count("ok")
+    refused = len(first) - oks
+    # The burst passes; past it, at most one more per elapsed second.
+    assert first[:3] == ["ok"] * 3
+    assert oks <= 3 + int(elapsed) + 1
+    assert refused >= 1 and all(s == "ConnectionRefusedError" for s in first if s != "ok")
+    assert steps[8] == "ok"  # another source has its own bucket
+    assert m['sluice_admission_drops_total{reason="rate"}'] == refused
+    assert m["sluice_admission_kernel_filter"] == 1
+
+
+def test_lockout_after_failed_logins_and_blocklist(sluice, procs, netns):
+    sluice.prefix = netns
+    relay = sluice.start_relay(extra="source_lockout_failures = 3\n"
+                               "source_lockout_time = 10m\n"
+                               "admission_blocklist = 127.0.0.5/32\n")
+    relay.proc.wait_log(r"kernel admission filter on: .* 1 blocklist entries")
+    plan = ([["127.0.0.3", "wrong-token-123"]] * 3 +
+            [["127.0.0.3", "tcp"], ["127.0.0.3", "tcp"], ["127.0.0.4", "tcp"],
+             ["127.0.0.5", "tcp"]])
+    steps, _, m = admission_probe(procs, netns, relay, plan)
+    assert steps[:3] == ["refused:AUTH"] * 3
+    assert steps[3:5] == ["ConnectionRefusedError"] * 2  # locked out in the kernel
+    assert steps[5] == "ok"                               # another source
+    assert steps[6] == "ConnectionRefusedError"           # blocklisted
+    relay.proc.wait_log(r"source 127\.0\.0\.3 locked out for 600 s after 3 failed logins")
+    assert m['sluice_admission_drops_total{reason="lockout"}'] == 2
+    assert m['sluice_admission_drops_total{reason="blocklist"}'] == 1
+    assert m["sluice_source_lockouts_active"] == 1
+    assert m['sluice_auth_failures_total{reason="bad_token"}'] == 3

@@ -53,7 +53,7 @@ struct denial {
 };
 
 struct agent_enforce {
-	struct agent_connect *skel;
+	struct agent_connect_bpf *skel;
 	char cgroup[512];
 	bool created;
 	pid_t connector;
@@ -460,7 +460,7 @@ int agent_enforce_start(struct agent *a, char *why, size_t whylen)
 		goto err;
 	}
 	e->addrs = calloc(a->cfg.ndevices ? a->cfg.ndevices : 1, sizeof(*e->addrs));
-	e->skel = agent_connect__open_and_load();
+	e->skel = agent_connect_bpf__open_and_load();
 	if (!e->addrs || !e->skel) {
 		ret = -errno ? -errno : -ENOMEM;
 		snprintf(why, whylen, "cannot load the eBPF programs: %s%s", strerror(-ret),
@@ -527,7 +527,7 @@ void agent_enforce_stop(struct agent *a)
 			waitpid(e->connector, &status, 0);
 		}
 	}
-	agent_connect__destroy(e->skel);
+	agent_connect_bpf__destroy(e->skel);
 	if (e->created && rmdir(e->cgroup) == -1)
 		sl_log_warn("cannot remove cgroup %s: %s", e->cgroup, strerror(errno));
 	pthread_mutex_destroy(&e->lock);

@@ -19,6 +19,10 @@ void relay_config_defaults(struct relay_config *cfg)
 	cfg->metrics_on = true;
 	snprintf(cfg->metrics.host, sizeof(cfg->metrics.host), "127.0.0.1");
 	cfg->metrics.port = 9464;
+	cfg->admission_rate = 100;
+	cfg->admission_burst = 200;
+	cfg->source_lockout_failures = 10;
+	cfg->source_lockout_ms = 15 * 60 * 1000;
 }
 
 static int set_duration(struct sl_conf *c, const char *key, const char *v,
@@ -27,6 +31,15 @@ static int set_duration(struct sl_conf *c, const char *key, const char *v,
 	if (sl_parse_duration_ms(v, out) || *out < min_ms || *out > 86400000)
 		return sl_conf_error(c, "%s: bad duration '%s' (use e.g. 500ms, 10s, 2m; at least %llums)",
 				     key, v, (unsigned long long)min_ms);
+	return 0;
+}
+
+static int set_count(struct sl_conf *c, const char *key, const char *v,
+		     uint64_t min, uint64_t *out)
+{
+	if (sl_parse_uint(v, min, 1000000, out))
+		return sl_conf_error(c, "%s: '%s' is not a number from %llu to 1000000",
+				     key, v, (unsigned long long)min);
 	return 0;
 }
 
@@ -42,9 +55,9 @@ static int set_token(struct sl_conf *c, const char *key, const char *v,
 	return 0;
 }
 
-/* "127.0.0.1, 10.0.0.0/8, ::1": the sources that may scrape. */
-static int parse_allow(struct sl_conf *c, struct relay_config *cfg,
-		       const char *value)
+/* "127.0.0.1, 10.0.0.0/8, ::1": a list of addresses and prefixes. */
+static int parse_cidrs(struct sl_conf *c, const char *key, const char *value,
+		       struct sl_cidr *list, unsigned int *count)
 {
 	char item[128];
 	const char *p = value;
@@ -53,15 +66,15 @@ static int parse_allow(struct sl_conf *c, struct relay_config *cfg,
 		size_t n = strcspn(p, ", \t");
 
 		if (n) {
-			if (n >= sizeof(item) || cfg->nmetrics_allow >= RELAY_ALLOW_MAX)
-				return sl_conf_error(c, "metrics_allow: too long or more than %d entries",
-						     RELAY_ALLOW_MAX);
+			if (n >= sizeof(item) || *count >= RELAY_ALLOW_MAX)
+				return sl_conf_error(c, "%s: too long or more than %d entries",
+						     key, RELAY_ALLOW_MAX);
 			memcpy(item, p, n);
 			item[n] = '\0';
-			if (relay_cidr_parse(item, &cfg->metrics_allow[cfg->nmetrics_allow]))
-				return sl_conf_error(c, "metrics_allow: '%s' is not an address or prefix like 10.0.0.0/8",
-						     item);
-			cfg->nmetrics_allow++;
+			if (relay_cidr_parse(item, &list[*count]))
+				return sl_conf_error(c, "%s: '%s' is not an address or prefix like 10.0.0.0/8",
+						     key, item);
+			(*count)++;
 		}
 		p += n;
 		p += strspn(p, ", \t");
@@ -79,7 +92,6 @@ static int relay_conf_key(struct sl_conf *c, const char *section,
 			  const char *key, const char *value, void *ctx)
 {
 	struct relay_config *cfg = ctx;
-	uint64_t v;
 
 	if (section)
 		return sl_conf_error(c, "unknown section '[%s]': relay.conf has no sections",
@@ -113,13 +125,8 @@ static int relay_conf_key(struct sl_conf *c, const char *section,
 		return set_duration(c, key, value, 100, &cfg->heartbeat_ms);
 	if (!strcmp(key, "handshake_timeout"))
 		return set_duration(c, key, value, 100, &cfg->handshake_timeout_ms);
-	if (!strcmp(key, "max_sessions")) {
-		if (sl_parse_uint(value, 1, 1000000, &v))
-			return sl_conf_error(c, "max_sessions: '%s' is not a number from 1 to 1000000",
-					     value);
-		cfg->max_sessions = v;
-		return 0;
-	}
+	if (!strcmp(key, "max_sessions"))
+		return set_count(c, key, value, 1, &cfg->max_sessions);
 	if (!strcmp(key, "metrics_listen")) {
 		cfg->metrics_on = strcmp(value, "off") != 0;
 		if (cfg->metrics_on &&
@@ -130,10 +137,21 @@ static int relay_conf_key(struct sl_conf *c, const char *section,
 		return 0;
 	}
 	if (!strcmp(key, "metrics_allow"))
-		return parse_allow(c, cfg, value);
+		return parse_cidrs(c, key, value, cfg->metrics_allow, &cfg->nmetrics_allow);
+	if (!strcmp(key, "admission_blocklist"))
+		return parse_cidrs(c, key, value, cfg->blocklist, &cfg->nblocklist);
+	if (!strcmp(key, "admission_rate"))
+		return set_count(c, key, value, 0, &cfg->admission_rate);
+	if (!strcmp(key, "admission_burst"))
+		return set_count(c, key, value, 1, &cfg->admission_burst);
+	if (!strcmp(key, "source_lockout_failures"))
+		return set_count(c, key, value, 0, &cfg->source_lockout_failures);
+	if (!strcmp(key, "source_lockout_time"))
+		return set_duration(c, key, value, 1000, &cfg->source_lockout_ms);
 	return sl_conf_error(c, "unknown key '%s' (known: listen, state_dir, agent_token, "
 			     "client_token, heartbeat_interval, handshake_timeout, max_sessions, "
-			     "metrics_listen, metrics_allow)",
+			     "metrics_listen, metrics_allow, admission_rate, admission_burst, "
+			     "admission_blocklist, source_lockout_failures, source_lockout_time)",
 			     key);
 }
 

@@ -33,6 +33,8 @@ struct relay_conn *relay_conn_accept(struct relay *r, int fd,
 	}
 	SSL_set_accept_state(c->ssl);
 	sl_addr_str(sa, c->addr, sizeof(c->addr));
+	memcpy(&c->peer, sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+							 sizeof(struct sockaddr_in));
 	c->accepted_ms = r->now_ms;
 	c->deadline_ms = r->now_ms + r->cfg.handshake_timeout_ms;
 	c->last_rx_ms = c->last_tx_ms = r->now_ms;

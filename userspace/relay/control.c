@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admission.h"
 #include "log.h"
 #include "relay.h"
 
@@ -50,6 +51,7 @@ static int hello_common(struct relay *r, struct relay_conn *c,
 		sl_log_warn("%s %s from %s: authentication failed (wrong token)",
 			    role, name, c->addr);
 		r->stats.auth_failures[AUTH_FAIL_TOKEN]++;
+		relay_admission_failure(r, (struct sockaddr *)&c->peer);
 		refuse(r, c, m->seq, SLUICE_E_AUTH, "authentication failed");
 		return -EACCES;
 	}

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "admission.h"
 #include "log.h"
 #include "relay.h"
 
@@ -100,7 +101,10 @@ static void accept_all(struct relay *r, int lfd)
 			}
 			return;
 		}
-		if (!relay_conn_accept(r, fd, (struct sockaddr *)&ss))
+		/* Blocklisted or locked-out sources that the kernel did not
+		 * drop (no eBPF, or a lockout newer than the SYN) end here. */
+		if (relay_admission_refuse(r, (struct sockaddr *)&ss) ||
+		    !relay_conn_accept(r, fd, (struct sockaddr *)&ss))
 			close(fd);
 	}
 }

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admission.h"
 #include "log.h"
 #include "relay.h"
 #include "tls.h"
@@ -132,10 +133,19 @@ int main(int argc, char **argv)
 		sl_log_err("%s", err);
 		goto out;
 	}
+	if (relay_admission_start(&r, err, sizeof(err)))
+		sl_log_warn("kernel admission filter unavailable: %s; blocklist and lockouts "
+			    "are enforced after accept(), connection rates are not limited", err);
+	else
+		sl_log_info("kernel admission filter on: sk_lookup, %llu new connections/s per "
+			    "source (burst %llu), %u blocklist entries",
+			    (unsigned long long)r.cfg.admission_rate,
+			    (unsigned long long)r.cfg.admission_burst, r.cfg.nblocklist);
 	sl_log_info("sluice-relay %s ready (heartbeat %llu ms)", SLUICE_VERSION,
 		    (unsigned long long)r.cfg.heartbeat_ms);
 	ret = relay_loop_run(&r) ? 1 : 0;
 out:
+	relay_admission_stop(&r);
 	relay_loop_uninit(&r);
 	SSL_CTX_free(r.tls);
 	return ret;

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "admission.h"
 #include "relay.h"
 #include "version.h"
 
@@ -41,6 +42,12 @@ const char *const relay_auth_fail_names[__AUTH_FAIL_MAX] = {
 	[AUTH_FAIL_VERSION] = "bad_version",
 	[AUTH_FAIL_DUPLICATE] = "duplicate",
 	[AUTH_FAIL_SESSION_TOKEN] = "bad_session_token",
+};
+
+static const char *const ra_drop_names[RA_DROP_MAX] = {
+	[RA_DROP_BLOCKLIST] = "blocklist",
+	[RA_DROP_LOCKOUT] = "lockout",
+	[RA_DROP_RATE] = "rate",
 };
 
 void relay_hist_observe(struct relay_hist *h, double seconds)
@@ -196,6 +203,7 @@ char *relay_metrics_render(struct relay *r, size_t *len)
 	struct relay_conn *c;
 	struct out o = { 0 };
 	uint64_t bytes[2] = { st->bytes_to_device, st->bytes_to_client };
+	uint64_t drops[RA_DROP_MAX];
 
 	o.cap = 16384;
 	o.buf = malloc(o.cap);
@@ -252,6 +260,15 @@ char *relay_metrics_render(struct relay *r, size_t *len)
 	meta(&o, "sluice_malformed_messages_total", "counter",
 	     "Connections closed for a malformed message.");
 	put(&o, "sluice_malformed_messages_total %llu\n", (unsigned long long)st->malformed);
+	relay_admission_drops(r, drops);
+	meta(&o, "sluice_admission_drops_total", "counter",
+	     "New connections refused before TLS, by reason.");
+	labelled(&o, "sluice_admission_drops_total", "reason", ra_drop_names, drops, RA_DROP_MAX);
+	gauge(&o, "sluice_admission_kernel_filter",
+	      "1 when the eBPF admission filter is attached, 0 when userspace enforces.",
+	      relay_admission_in_kernel(r));
+	gauge(&o, "sluice_source_lockouts_active", "Sources locked out after failed logins.",
+	      relay_admission_lockouts(r));
 	meta(&o, "sluice_metrics_requests_total", "counter", "HTTP requests to this endpoint.");
 	put(&o, "sluice_metrics_requests_total %llu\n", (unsigned long long)st->http_requests);
 	meta(&o, "sluice_certificate_expiry_timestamp_seconds", "gauge",

@@ -59,6 +59,12 @@ struct relay_config {
 	struct relay_listen metrics;	/* scrape endpoint */
 	struct sl_cidr metrics_allow[RELAY_ALLOW_MAX];
 	unsigned int nmetrics_allow;
+	uint64_t admission_rate;	/* new connections/s per source, 0: off */
+	uint64_t admission_burst;
+	struct sl_cidr blocklist[RELAY_ALLOW_MAX];
+	unsigned int nblocklist;
+	uint64_t source_lockout_failures; /* 0: never lock sources out */
+	uint64_t source_lockout_ms;	/* lockout and failure window */
 };
 
 enum relay_conn_kind {
@@ -71,6 +77,7 @@ enum relay_conn_kind {
 };
 
 struct relay_session;
+struct relay_admission;
 
 struct relay_agent {
 	char name[SLUICE_NAME_MAX + 1];
@@ -87,6 +94,7 @@ struct relay_conn {
 	bool handshaken;
 	bool close_after_flush;	/* refused: send the ERROR, then close */
 	char addr[SL_ADDRSTRLEN];
+	struct sockaddr_storage peer;
 	char name[SLUICE_NAME_MAX + 1];	/* agent or user name */
 	uint32_t epoll_events;		/* what epoll is asked for now */
 	short rd_wait, wr_wait;		/* what a blocked SSL call waits for */
@@ -150,6 +158,7 @@ struct relay {
 	unsigned int nlisten;
 	int metrics_fd;
 	struct relay_stats stats;
+	struct relay_admission *admission;	/* admission.c */
 	time_t started;			/* wall clock, for uptime */
 	time_t cert_not_after;		/* relay certificate expiry */
 	bool listen_paused;
