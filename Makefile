@@ -4,6 +4,8 @@
 #   make check            install deps, build with and without ASan/UBSan,
 #                         run unit tests, fuzz smoke runs and system tests
 #                         (tests run against the sanitizer build)
+#   make check-vm         kTLS tests in a qemu guest with Debian's stock kernel
+#                         (tests/vm/README.md); part of make check
 #   make demo             install deps, build, run scripts/demo.sh
 #   make fuzz FUZZ_TIME=600   run every fuzz target for FUZZ_TIME seconds
 #   make install PREFIX=/usr/local DESTDIR=
@@ -72,6 +74,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
 all: $(PROGS)
 
+include tests/vm/vm.mk
+
 $(B)/obj/%.o: %.c
 	$(call msg,CC,$<)
 	@mkdir -p $(@D)
@@ -124,6 +128,7 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 all check-unit
 	$(Q)$(MAKE) --no-print-directory check-fuzz
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 check-system
+	$(Q)VM_TCG_OPTS=$${VM_TCG_OPTS-thread=single} $(MAKE) --no-print-directory check-vm
 
 check-unit: $(UNIT_BINS)
 	$(Q)scripts/run-unit.sh $(UNIT_BINS)

@@ -5,11 +5,13 @@
 # Exit 0 when everything is there, 77 (after a "SKIP: ..." line) when something
 # is missing and cannot be installed: callers such as `make check-vm` treat that
 # as a skip, never as a pass of the tests themselves.
+
+# shellcheck source=scripts/vm/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 # command -> Debian package
 declare -A need=(
-    [qemu-system-x86_64]=qemu-system-x86
+    [${VM_QEMU:-qemu-system-x86_64}]=qemu-system-x86
     [busybox]=busybox-static
     [cpio]=cpio
     [xz]=xz-utils
@@ -44,6 +46,7 @@ pkgs=${pkgs% }
 if [ "$(id -u)" = 0 ] && [ -z "${VM_NO_INSTALL:-}" ] && command -v apt-get >/dev/null; then
     vm_log "installing $pkgs"
     mkdir -p "$VM_DIR"
+    # shellcheck disable=SC2086 # $pkgs is a list
     if ! DEBIAN_FRONTEND=noninteractive vm_timeout 900 \
             apt-get install -y -q --no-install-recommends $pkgs >"$VM_DIR/apt.log" 2>&1; then
         reason=$(grep -E '^(E|W):' "$VM_DIR/apt.log" | head -n 3 | tr '\n' ' ')

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # variables used by the scripts sourcing this
 # Shared helpers for the qemu test harness (sourced by scripts/vm/*.sh; bash).
 #
 # Layout (all under the repository's build/vm/, which git ignores):
@@ -15,6 +16,10 @@
 #   VM_ABI=newest      re-resolve the newest one in apt and pin it.
 #   VM_TIMEOUT=<s>     wall-clock limit of one guest run (default 300).
 #   VM_VERBOSE=1       show the full kernel log on the console.
+#   VM_QEMU=<path>     another qemu-system-x86_64 binary.
+#   VM_TCG_OPTS=<opts> extra -accel tcg options, e.g. thread=single.
+#   VM_EXTRA_MODULES="a b"  more modules to load from the initramfs at boot.
+#   VM_NO_INSTALL=1    never apt-get install missing host tools (skip instead).
 
 set -o pipefail
 

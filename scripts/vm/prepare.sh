@@ -7,6 +7,8 @@
 # (never installed), dpkg-deb -x, depmod -b, vmlinux extracted from vmlinuz,
 # initramfs built.  Later runs find build/vm/<ABI>/.ok and do no download; the
 # initramfs is rebuilt only when scripts/vm/init, this script or busybox change.
+
+# shellcheck source=scripts/vm/lib.sh
 . "$(dirname "$0")/lib.sh"
 set -u
 
@@ -55,7 +57,7 @@ prepare_kernel() {
     [ "$(id -u)" = 0 ] && aptopt=(-o APT::Sandbox::User=root)
     (cd "$tmp" && vm_timeout 600 apt-get download -q "${aptopt[@]}" "$pkg") >&2 ||
         vm_die "apt-get download $pkg failed"
-    deb=$(ls "$tmp"/*.deb 2>/dev/null | head -n 1)
+    for deb in "$tmp"/*.deb; do break; done
     [ -f "$deb" ] || vm_die "apt-get download $pkg produced no .deb"
     vm_timeout 300 dpkg-deb -x "$deb" "$tmp/root" || vm_die "dpkg-deb -x $deb failed"
     rm -f "$deb"

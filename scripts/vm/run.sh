@@ -7,7 +7,8 @@
 # host-built program), the repository's build/vm/work read-write, and /tmp as
 # a tmpfs; CMD starts in the repository root with SLUICE_VM=1 and
 # SLUICE_VM_RUN=<a private, writable directory under build/vm/work>.  The guest
-# console (kernel messages and CMD's output) is copied to stdout.
+# console (SeaBIOS's two lines, kernel errors and CMD's output; the whole kernel
+# log with VM_VERBOSE=1) is copied to stdout.
 #
 # Exit status: CMD's own, or
 #    77  qemu (or another host tool) is missing and cannot be installed
@@ -16,6 +17,8 @@
 #
 # Functional tests only: the guest is emulated (TCG) when /dev/kvm is absent
 # and runs 20-50x slower than the host.  Never take timings from it.
+
+# shellcheck source=scripts/vm/lib.sh
 . "$(dirname "$0")/lib.sh"
 set -u
 
@@ -44,9 +47,11 @@ for p in "$VM_WORK" "$kdir"; do
 done
 
 mkdir -p "$VM_WORK"
+# Run directories of runs that were killed outright (SIGKILL) are left behind.
+find "$VM_WORK" -mindepth 1 -maxdepth 1 -name 'run.*' -mmin +1440 -exec rm -rf {} + 2>/dev/null
 run=$(mktemp -d "$VM_WORK/run.XXXXXX") || vm_die "cannot create a run directory in $VM_WORK"
 trap 'rm -rf "$run"' EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM  # until qemu runs
 
 quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 {
@@ -63,15 +68,36 @@ append="console=ttyS0 panic=-1 $quiet rdinit=/init"
 append+=" sluice.work=$VM_WORK sluice.run=${run##*/} sluice.tree=$kdir/root"
 
 vm_log "booting $krel ($( ((${#accel[@]})) && echo kvm || echo tcg)): $*"
-timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
+# Console filter: CRLF -> LF, drop SeaBIOS's terminal escapes.  It ignores
+# INT/TERM so that it drains whatever qemu prints while being stopped.
+exec {console}> >(trap '' INT TERM
+    exec sed -u -e 's/\r$//' -e 's/\x1bc//g; s/\x1b\[[0-9;?]*[A-Za-z]//g' \
+        -e 's/^Booting from ROM\.\./&\n/')
+filter=$!
+# timeout puts qemu in its own process group, out of reach of a terminal's ^C:
+# stop it from here (timeout passes the signal on to qemu).
+timeout -k 10 "$VM_TIMEOUT" "${VM_QEMU:-qemu-system-x86_64}" \
     "${accel[@]}" -accel "tcg${VM_TCG_OPTS:+,$VM_TCG_OPTS}" -cpu max -m 1G -smp 2 \
     -nographic -no-reboot -nic none \
     -kernel "$kdir/vmlinux" -initrd "$kdir/initramfs.cpio" -append "$append" \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
     -virtfs "local,path=$VM_WORK,mount_tag=vmwork,security_model=none,multidevs=remap" \
-    </dev/null 2>&1 | sed -u 's/\r$//'
-st=${PIPESTATUS[0]}
+    </dev/null >&$console 2>&1 &
+qemu=$!
+exec {console}>&-
+stopped=
+trap 'stopped=1; kill -TERM $qemu 2>/dev/null' INT TERM
+while :; do
+    wait $qemu
+    st=$?
+    kill -0 $qemu 2>/dev/null || break
+done
+wait $filter 2>/dev/null
+if [ -n "$stopped" ]; then
+    vm_log "interrupted"
+    exit 130
+fi
 secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
 
 # The guest writes rc before it pokes isa-debug-exit, and only then is qemu's

@@ -20,7 +20,9 @@
  *
  * Runs for real inside the qemu guest: make -f tests/vm/vm.mk check-vm.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
