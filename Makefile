@@ -7,6 +7,8 @@
 #   make check-vm         kTLS tests in a qemu guest with Debian's stock kernel
 #                         (tests/vm/README.md); part of make check
 #   make demo             install deps, build, run scripts/demo.sh
+#   make bench            benchmarks against HAProxy (docs/benchmarks.md)
+#   make bench-plot       chart of the last make bench
 #   make fuzz FUZZ_TIME=600   run every fuzz target for FUZZ_TIME seconds
 #   make install PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=1       build the sanitizer variant into build/san
@@ -60,15 +62,18 @@ RELAY_SRC := $(wildcard userspace/relay/*.c)
 AGENT_SRC := $(wildcard userspace/agent/*.c)
 CLIENT_SRC := $(wildcard userspace/client/*.c)
 SLUICECTL_SRC := $(wildcard tools/sluicectl/*.c)
+BENCH_SRC := $(wildcard tools/sluice-bench/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 LIB_OBJ := $(call obj,$(LIB_SRC))
 PROGS := $(B)/bin/sluice-relay $(B)/bin/sluice-agent $(B)/bin/sluice-client \
-	$(if $(SLUICECTL_SRC),$(B)/bin/sluicectl)
+	$(if $(SLUICECTL_SRC),$(B)/bin/sluicectl) \
+	$(if $(BENCH_SRC),$(B)/bin/sluice-bench)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
-.PHONY: all check check-unit check-fuzz check-system demo fuzz install clean deps vmlinux
+.PHONY: all check check-unit check-fuzz check-system demo fuzz install clean deps vmlinux \
+	bench bench-plot
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_SKEL) $(BPF_SKEL:.skel.h=.bpf.o)
 
@@ -108,6 +113,7 @@ $(B)/bin/sluice-agent: LIBS += -lbpf
 $(B)/bin/sluice-relay: LIBS += -lbpf
 $(B)/bin/sluice-client: $(call obj,$(CLIENT_SRC)) $(B)/lib/libsluice.a
 $(B)/bin/sluicectl: $(call obj,$(SLUICECTL_SRC)) $(B)/lib/libsluice.a
+$(B)/bin/sluice-bench: $(call obj,$(BENCH_SRC)) $(B)/lib/libsluice.a
 $(PROGS):
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
@@ -145,6 +151,13 @@ fuzz:
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh $(abspath $(B)/bin)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/bench/run.sh $(abspath $(B)/bin)
+
+bench-plot:
+	$(Q)scripts/bench/plot.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/sluice/examples
