@@ -22,6 +22,7 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -299,3 +300,91 @@ def test_lockout_after_failed_logins_and_blocklist(sluice, procs, netns):
     assert m['sluice_admission_drops_total{reason="blocklist"}'] == 1
     assert m["sluice_source_lockouts_active"] == 1
     assert m['sluice_auth_failures_total{reason="bad_token"}'] == 3
+
+
+RELOAD_PROBE = r'''
+import errno, json, os, socket, sys
+cgroup, fwd_a, fwd_c = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+ports = json.loads(sys.argv[4])
+def echo(s, data):
+    s.sendall(data)
+    got = b""
+    while len(got) < len(data):
+        d = s.recv(65536)
+        if not d:
+            break
+        got += d
+    return got == data
+sa = socket.create_connection(("127.0.0.1", fwd_a), timeout=20)
+sc = socket.create_connection(("127.0.0.1", fwd_c), timeout=20)
+assert echo(sa, b"a1") and echo(sc, b"c1")
+print("ready", flush=True)
+sys.stdin.readline()  # the test reloads the agent meanwhile
+res = {"a_alive": echo(sa, b"a2")}
+sc.settimeout(20)
+try:
+    res["c_after"] = sc.recv(100).decode()  # "" once the agent ended it
+except OSError as e:
+    res["c_after"] = errno.errorcode.get(e.errno, "error")
+with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
+    f.write(str(os.getpid()))
+res["tcp"] = {}
+for p in ports:
+    try:
+        socket.create_connection(("127.0.0.1", p), timeout=5).close()
+        res["tcp"][str(p)] = "ok"
+    except OSError as e:
+        res["tcp"][str(p)] = errno.errorcode.get(e.errno, str(e.errno))
+print(json.dumps(res), flush=True)
+'''
+
+
+def test_reload_updates_rules_and_keeps_allowed_sessions(sluice, procs, netns):
+    sluice.prefix = netns
+    pa, pb, pc = 32001, 32002, 32003
+    device = procs.start("device", netns + [sys.executable, "-c", DEVICE,
+                                            str(pa), str(pb), str(pc)])
+    device.wait_out(r"ready")
+    relay = sluice.start_relay()
+    agent = sluice.start_agent(relay, devices={"plc": "%d, %d" % (pa, pc)})
+    cgroup = agent.wait_log(r"kernel enforcement on: cgroup (\S+),").group(1)
+    conf = re.search(r"-f (\S+)", " ".join(agent.argv)).group(1)
+    _, fwd_a = sluice.forward(relay, "agent1/plc:%d" % pa)
+    _, fwd_c = sluice.forward(relay, "agent1/plc:%d" % pc)
+
+    probe = subprocess.Popen(netns + [sys.executable, "-c", RELOAD_PROBE, cgroup,
+                                      str(fwd_a), str(fwd_c), json.dumps([pa, pb, pc])],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        assert probe.stdout.readline().strip() == "ready", probe.stderr.read()
+        text = open(conf).read().replace("ports = %d, %d" % (pa, pc),
+                                         "ports = %d, %d" % (pa, pb))
+        with open(conf, "w") as f:
+            f.write(text)
+        agent.signal(signal.SIGHUP)
+        agent.wait_log(r"configuration reloaded from .*: 1 device \(changed\), "
+                       r"1 session no longer allowed and closed")
+        out, err = probe.communicate("go\n", timeout=60)
+    finally:
+        if probe.poll() is None:
+            probe.kill()
+            probe.wait()
+    res = json.loads(out.strip().splitlines()[-1])
+    assert res["a_alive"] is True          # still allowed: untouched
+    assert res["c_after"] in ("", "ECONNRESET")  # no longer allowed: ended
+    assert res["tcp"] == {str(pa): "ok", str(pb): "ok", str(pc): "EPERM"}
+    agent.wait_log(r"closing, plc port %d is no longer allowed" % pc)
+
+
+def test_reload_refuses_a_broken_file(sluice, netns):
+    sluice.prefix = netns
+    relay = sluice.start_relay()
+    agent = sluice.start_agent(relay, devices={"plc": "80"})
+    conf = re.search(r"-f (\S+)", " ".join(agent.argv)).group(1)
+    with open(conf, "a") as f:
+        f.write("bogus_key = 1\n")
+    agent.signal(signal.SIGHUP)
+    agent.wait_log(r"reload refused, the running configuration stays: .*:\d+: "
+                   r"unknown key 'bogus_key'")
+    assert agent.alive()

@@ -36,6 +36,7 @@ struct agent_config {
 struct agent_enforce;
 
 struct agent {
+	const char *conf_path;
 	struct agent_config cfg;
 	SSL_CTX *tls;
 	struct agent_enforce *enforce;	/* NULL: userspace check only */
@@ -50,6 +51,18 @@ int agent_config_load(struct agent_config *cfg, const char *path, char *err,
 void agent_config_free(struct agent_config *cfg);
 const struct agent_device *agent_device_find(const struct agent_config *cfg,
 					     const char *name);
+
+/*
+ * reload.c: re-reads the configuration (SIGHUP).  Device rules apply at
+ * once, in the kernel too, and sessions they no longer allow are closed;
+ * keys that need a restart keep their running values.  Returns 1 when the
+ * device list changed, 0 when not, -errno when the file was refused (the
+ * running configuration stays).
+ */
+int agent_reload(struct agent *a);
+/* session.c: whether a live session is still allowed by cfg. */
+bool agent_session_allowed(const struct agent_config *cfg, const char *device,
+			   uint16_t port);
 
 /* control.c: connects, reconnects, serves; returns at shutdown. */
 int agent_run(struct agent *a);

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -21,15 +22,35 @@
 #include "msgio.h"
 #include "tls.h"
 
-/* Sleeps up to ms, waking early for SIGINT/SIGTERM. */
+/*
+ * Reads one signal: SIGHUP reloads the configuration, SIGINT and SIGTERM
+ * stop the agent.  Returns 1 when the device list changed.
+ */
+static int take_signal(struct agent *a)
+{
+	struct signalfd_siginfo si;
+
+	if (read(a->signal_fd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	if (si.ssi_signo == SIGHUP)
+		return agent_reload(a) == 1;
+	sl_log_info("signal %u: shutting down", si.ssi_signo);
+	a->stop = true;
+	return 0;
+}
+
+/* Sleeps up to ms, or until a signal stops the agent. */
 static void wait_or_signal(struct agent *a, int ms)
 {
 	struct pollfd pfd = { .fd = a->signal_fd, .events = POLLIN };
-	struct signalfd_siginfo si;
+	uint64_t end = sl_now_ms() + (uint64_t)ms;
 
-	if (poll(&pfd, 1, ms) == 1 && read(a->signal_fd, &si, sizeof(si)) > 0) {
-		sl_log_info("signal %u: shutting down", si.ssi_signo);
-		a->stop = true;
+	while (!a->stop) {
+		uint64_t now = sl_now_ms();
+
+		if (now >= end || poll(&pfd, 1, (int)(end - now)) != 1)
+			return;
+		take_signal(a);
 	}
 }
 
@@ -154,10 +175,13 @@ static int serve_once(struct agent *a)
 			pfd[0].revents = POLLIN;
 		else if (poll(pfd, 2, sl_heartbeat_timeout(&hbt)) == -1 && errno != EINTR)
 			break;
-		if (pfd[1].revents) {
-			wait_or_signal(a, 0);
+		if (pfd[1].revents && take_signal(a))
+			/* Reconnecting to re-announce would end every session
+			 * of this agent at the relay, allowed ones too. */
+			sl_log_warn("device list changed: the relay learns it when "
+				    "the agent next connects");
+		if (a->stop)
 			break;
-		}
 		if (pfd[0].revents) {
 			struct sl_msg_in m;
 

@@ -59,7 +59,9 @@ struct agent_enforce {
 	pid_t connector;
 	int ctl;
 	pthread_mutex_t lock;
-	struct device_addrs *addrs;	/* [cfg.ndevices] */
+	struct agent_device *devs;	/* its own copy of the device table */
+	unsigned int ndevs;
+	struct device_addrs *addrs;	/* [ndevs] */
 	struct denial seen[AC_DENIALS_MAX];
 	unsigned int nseen;
 };
@@ -155,8 +157,8 @@ static int rebuild(struct agent *a, const unsigned char *addr, uint8_t proto)
 	unsigned int d, i;
 
 	memcpy(key.addr, addr, 16);
-	for (d = 0; d < a->cfg.ndevices; d++) {
-		const struct sl_ports *p = &a->cfg.devices[d].info.ports;
+	for (d = 0; d < e->ndevs; d++) {
+		const struct sl_ports *p = &e->devs[d].info.ports;
 
 		if (!has_addr(&e->addrs[d], addr))
 			continue;
@@ -431,7 +433,6 @@ int agent_enforce_start(struct agent *a, char *why, size_t whylen)
 	struct agent_enforce *e = calloc(1, sizeof(*e));
 	char mount[256];
 	int cg = -1, ret;
-	unsigned int d;
 
 	if (!e)
 		return -ENOMEM;
@@ -459,9 +460,8 @@ int agent_enforce_start(struct agent *a, char *why, size_t whylen)
 			 strerror(errno));
 		goto err;
 	}
-	e->addrs = calloc(a->cfg.ndevices ? a->cfg.ndevices : 1, sizeof(*e->addrs));
 	e->skel = agent_connect_bpf__open_and_load();
-	if (!e->addrs || !e->skel) {
+	if (!e->skel) {
 		ret = -errno ? -errno : -ENOMEM;
 		snprintf(why, whylen, "cannot load the eBPF programs: %s%s", strerror(-ret),
 			 ret == -EPERM ? " (needs root, or CAP_BPF and CAP_NET_ADMIN)" : "");
@@ -486,17 +486,10 @@ int agent_enforce_start(struct agent *a, char *why, size_t whylen)
 		goto err;
 	}
 	/* Rules for what resolves now; sessions keep them current. */
-	for (d = 0; d < a->cfg.ndevices; d++) {
-		struct device_addrs na;
-		char rwhy[300];
-
-		if (resolve(a->cfg.devices[d].host, &na, rwhy, sizeof(rwhy)))
-			sl_log_warn("device %s: %s (retried at each session)",
-				    a->cfg.devices[d].info.name, rwhy);
-		else if ((ret = set_addrs(a, d, &na))) {
-			snprintf(why, whylen, "cannot write the rules map: %s", strerror(-ret));
-			goto err;
-		}
+	ret = agent_enforce_reload(a, a->cfg.devices, a->cfg.ndevices);
+	if (ret) {
+		snprintf(why, whylen, "cannot write the rules map: %s", strerror(-ret));
+		goto err;
 	}
 	ret = connector_start(e, why, whylen);
 	if (ret)
@@ -532,7 +525,18 @@ void agent_enforce_stop(struct agent *a)
 		sl_log_warn("cannot remove cgroup %s: %s", e->cgroup, strerror(errno));
 	pthread_mutex_destroy(&e->lock);
 	free(e->addrs);
+	free(e->devs);
 	free(e);
+}
+
+static int find_dev(const struct agent_enforce *e, const char *name)
+{
+	unsigned int d;
+
+	for (d = 0; d < e->ndevs; d++)
+		if (!strcmp(e->devs[d].info.name, name))
+			return (int)d;
+	return -1;
 }
 
 int agent_device_connect(struct agent *a, const struct agent_device *dev,
@@ -540,9 +544,9 @@ int agent_device_connect(struct agent *a, const struct agent_device *dev,
 {
 	struct agent_enforce *e = a->enforce;
 	int timeout = (int)a->cfg.connect_timeout_ms;
-	unsigned int d = (unsigned int)(dev - a->cfg.devices), i;
 	struct device_addrs na;
-	int fd = -ENOENT, ret;
+	int fd = -ENOENT, ret, d;
+	unsigned int i;
 
 	if (!e)
 		return sl_tcp_connect(dev->host, port, timeout, why, whylen);
@@ -550,10 +554,13 @@ int agent_device_connect(struct agent *a, const struct agent_device *dev,
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&e->lock);
-	ret = set_addrs(a, d, &na);
+	d = find_dev(e, dev->info.name);
+	ret = d < 0 ? -ENOENT : set_addrs(a, (unsigned int)d, &na);
 	pthread_mutex_unlock(&e->lock);
 	if (ret) {
-		snprintf(why, whylen, "cannot update the rules map: %s", strerror(-ret));
+		snprintf(why, whylen, d < 0 ? "device %s was removed by a reload" :
+				      "cannot update the rules map: %s",
+			 d < 0 ? dev->info.name : strerror(-ret));
 		return ret;
 	}
 	for (i = 0; i < na.n; i++) {
@@ -566,9 +573,58 @@ int agent_device_connect(struct agent *a, const struct agent_device *dev,
 	return fd;
 }
 
-static const char *device_name(const struct agent *a, uint32_t d)
+int agent_enforce_reload(struct agent *a, const struct agent_device *devs,
+			 unsigned int n)
 {
-	return d < a->cfg.ndevices ? a->cfg.devices[d].info.name : "(no device)";
+	struct agent_enforce *e = a->enforce;
+	struct device_addrs *na, *old_addrs;
+	struct agent_device *copy, *old_devs;
+	unsigned int d, i, old_n;
+	char why[300];
+	int ret = 0;
+
+	if (!e)
+		return 0;
+	copy = calloc(n ? n : 1, sizeof(*copy));
+	na = calloc(n ? n : 1, sizeof(*na));
+	if (!copy || !na) {
+		free(copy);
+		free(na);
+		return -ENOMEM;
+	}
+	memcpy(copy, devs, n * sizeof(*copy));
+	/* Resolve outside the lock; a failure leaves that device no address
+	 * until a session resolves it again. */
+	for (d = 0; d < n; d++)
+		if (resolve(copy[d].host, &na[d], why, sizeof(why)))
+			sl_log_warn("device %s: %s (retried at each session)",
+				    copy[d].info.name, why);
+	pthread_mutex_lock(&e->lock);
+	old_devs = e->devs;
+	old_addrs = e->addrs;
+	old_n = e->ndevs;
+	e->devs = copy;
+	e->addrs = na;
+	e->ndevs = n;
+	/* Every address of the old or the new table gets its rule rewritten
+	 * from the new table (or deleted): in place, no window without rules
+	 * for addresses that stay. */
+	for (d = 0; d < old_n && !ret; d++)
+		for (i = 0; i < old_addrs[d].n && !ret; i++)
+			ret = rebuild_addr(a, old_addrs[d].addr[i]);
+	for (d = 0; d < n && !ret; d++)
+		for (i = 0; i < na[d].n && !ret; i++)
+			ret = rebuild_addr(a, na[d].addr[i]);
+	pthread_mutex_unlock(&e->lock);
+	free(old_devs);
+	free(old_addrs);
+	return ret;
+}
+
+/* Called with e->lock held. */
+static const char *device_name(const struct agent_enforce *e, uint32_t d)
+{
+	return d < e->ndevs ? e->devs[d].info.name : "(no device)";
 }
 
 void agent_enforce_poll(struct agent *a)
@@ -598,11 +654,13 @@ void agent_enforce_poll(struct agent *a)
 			e->seen[e->nseen++].count = 0;
 		}
 		if (v > e->seen[i].count) {
+			pthread_mutex_lock(&e->lock);
 			sl_log_warn("kernel refused %llu connection(s) to device %s port %u/%s (total %llu)",
 				    (unsigned long long)(v - e->seen[i].count),
-				    device_name(a, key.device), key.port,
+				    device_name(e, key.device), key.port,
 				    key.proto == IPPROTO_UDP ? "udp" : "tcp",
 				    (unsigned long long)v);
+			pthread_mutex_unlock(&e->lock);
 			e->seen[i].count = v;
 		}
 	}

@@ -34,6 +34,13 @@ void agent_enforce_stop(struct agent *a);
 int agent_device_connect(struct agent *a, const struct agent_device *dev,
 			 uint16_t port, char *why, size_t whylen);
 
+/*
+ * Replaces the device table the rules come from (after a configuration
+ * reload), rewriting the rules in place.  0 or -errno.
+ */
+int agent_enforce_reload(struct agent *a, const struct agent_device *devs,
+			 unsigned int n);
+
 /* Logs denials counted by the kernel since the last call. */
 void agent_enforce_poll(struct agent *a);
 

@@ -6,6 +6,7 @@
  *
  *   sluice-agent -f /etc/sluice/agent.conf
  *   sluice-agent -f agent.conf -n            check the configuration
+ *   kill -HUP $(pidof sluice-agent)          reload the device rules
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,7 +33,8 @@ static void usage(FILE *f)
 		"  -n       check the configuration and exit\n"
 		"  -v       print the version and exit\n"
 		"  -h       this help\n"
-		"Logs go to stderr.  See docs/configuration.md for the keys.\n");
+		"Logs go to stderr.  SIGHUP reloads the configuration.\n"
+		"See docs/configuration.md for the keys.\n");
 }
 
 int main(int argc, char **argv)
@@ -72,6 +74,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	sl_log_init("sluice-agent", debug, false);
+	a.conf_path = conf_path;
 	signal(SIGPIPE, SIG_IGN);
 	agent_config_defaults(&a.cfg);
 	if (agent_config_load(&a.cfg, conf_path, err, sizeof(err))) {
@@ -97,6 +100,7 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	a.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (a.signal_fd == -1) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* One thread per session: device connect, data leg, pump. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,17 +19,37 @@
 struct session_job {
 	struct sl_worker w;
 	struct agent *a;
-	const struct agent_device *dev;
+	struct agent_device dev;	/* a copy: a reload may replace the table */
 	uint16_t port;
 	uint64_t id;
 	unsigned char token[SLUICE_SESSION_TOKEN_LEN];
 };
 
+bool agent_session_allowed(const struct agent_config *cfg, const char *device,
+			   uint16_t port)
+{
+	const struct agent_device *d = agent_device_find(cfg, device);
+
+	return d && sl_ports_allows(&d->info.ports, IPPROTO_TCP, port);
+}
+
+/* sl_workers_shutdown_if() predicate: ends what a reload took away. */
+bool agent_session_disallowed(struct sl_worker *w, void *cfg)
+{
+	struct session_job *job = (struct session_job *)w;
+
+	if (agent_session_allowed(cfg, job->dev.info.name, job->port))
+		return false;
+	sl_log_warn("session %016llx: closing, %s port %u is no longer allowed",
+		    (unsigned long long)job->id, job->dev.info.name, job->port);
+	return true;
+}
+
 static void *session_main(void *arg)
 {
 	struct session_job *job = arg;
 	struct agent *a = job->a;
-	const struct agent_device *dev = job->dev;
+	const struct agent_device *dev = &job->dev;
 	unsigned long long id = (unsigned long long)job->id;
 	uint64_t up, down;
 	char why[512], reason[512];
@@ -87,7 +108,7 @@ int agent_session_start(struct agent *a, const struct agent_device *dev,
 	if (!job)
 		return -ENOMEM;
 	job->a = a;
-	job->dev = dev;
+	job->dev = *dev;
 	job->port = port;
 	job->id = id;
 	memcpy(job->token, token, sizeof(job->token));

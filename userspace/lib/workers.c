@@ -72,6 +72,30 @@ void sl_worker_done(struct sl_worker *w)
 	pthread_mutex_unlock(&lock);
 }
 
+static void shut(struct sl_worker *w)
+{
+	if (w->fd[0] >= 0)
+		shutdown(w->fd[0], SHUT_RDWR);
+	if (w->fd[1] >= 0)
+		shutdown(w->fd[1], SHUT_RDWR);
+}
+
+unsigned int sl_workers_shutdown_if(bool (*pred)(struct sl_worker *w, void *arg),
+				    void *arg)
+{
+	struct sl_worker *w;
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&lock);
+	for (w = workers; w; w = w->next)
+		if (pred(w, arg)) {
+			shut(w);
+			n++;
+		}
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
 unsigned int sl_workers_stop(int timeout_ms)
 {
 	struct timespec deadline;
@@ -88,12 +112,8 @@ unsigned int sl_workers_stop(int timeout_ms)
 	pthread_mutex_lock(&lock);
 	stopping = true;
 	/* A shut-down socket wakes its thread's poll with EOF or an error. */
-	for (w = workers; w; w = w->next) {
-		if (w->fd[0] >= 0)
-			shutdown(w->fd[0], SHUT_RDWR);
-		if (w->fd[1] >= 0)
-			shutdown(w->fd[1], SHUT_RDWR);
-	}
+	for (w = workers; w; w = w->next)
+		shut(w);
 	while (nworkers &&
 	       pthread_cond_timedwait(&idle, &lock, &deadline) != ETIMEDOUT)
 		;

@@ -28,6 +28,13 @@ bool sl_worker_set_fd(struct sl_worker *w, int i, int fd);
 /* The thread's last act: frees its OpenSSL thread state and unregisters w,
  * which it must not touch afterwards. */
 void sl_worker_done(struct sl_worker *w);
+/*
+ * Shuts down the sockets of every worker for which pred(w, arg) holds,
+ * which ends its session; returns how many.  pred runs under the registry
+ * lock and must not block.
+ */
+unsigned int sl_workers_shutdown_if(bool (*pred)(struct sl_worker *w, void *arg),
+				    void *arg);
 /* Shuts down every registered socket and waits up to timeout_ms for all
  * workers to finish.  Returns the number still running. */
 unsigned int sl_workers_stop(int timeout_ms);
