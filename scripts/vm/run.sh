@@ -65,7 +65,7 @@ accel=()
 quiet=quiet
 [ -n "${VM_VERBOSE:-}" ] && quiet=
 append="console=ttyS0 panic=-1 $quiet rdinit=/init"
-append+=" sluice.work=$VM_WORK sluice.run=${run##*/} sluice.tree=$kdir/root"
+append+=" sluice.work=$VM_WORK sluice.run=${run##*/} sluice.tree=$kdir/root sluice.top=$VM_TOP"
 
 vm_log "booting $krel ($( ((${#accel[@]})) && echo kvm || echo tcg)): $*"
 # Console filter: CRLF -> LF, drop SeaBIOS's terminal escapes.  It ignores
