@@ -23,7 +23,7 @@ struct agent_device {
 struct agent_config {
 	char name[SLUICE_NAME_MAX + 1];
 	char token[SLUICE_TOKEN_MAX + 1];
-	char state_dir[1024];
+	char state_dir[SL_STATE_DIR_MAX];
 	struct sl_relay_addr relay;
 	uint64_t reconnect_max_ms;
 	uint64_t connect_timeout_ms;

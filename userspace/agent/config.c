@@ -85,6 +85,7 @@ static int agent_conf_key(struct sl_conf *c, const char *section,
 {
 	struct agent_config *cfg = ctx;
 	uint64_t ms;
+	int ret;
 
 	if (section && strcmp(section, "device"))
 		return sl_conf_error(c, "unknown section '[%s]' (known: [device NAME])",
@@ -93,38 +94,14 @@ static int agent_conf_key(struct sl_conf *c, const char *section,
 		return device_section(c, cfg, value);
 	if (section)
 		return device_key(c, &cfg->devices[cfg->ndevices - 1], key, value);
+	ret = sl_peer_conf_key(c, key, value, &cfg->relay, cfg->token, cfg->state_dir);
+	if (ret <= 0)
+		return ret;
 	if (!strcmp(key, "name")) {
 		if (!sl_name_valid(value))
 			return sl_conf_error(c, "name: '%s' must be 1-%d characters of A-Z a-z 0-9 . _ -",
 					     value, SLUICE_NAME_MAX);
 		snprintf(cfg->name, sizeof(cfg->name), "%s", value);
-		return 0;
-	}
-	if (!strcmp(key, "relay")) {
-		if (sl_parse_hostport(value, 11444, cfg->relay.host,
-				      sizeof(cfg->relay.host), &cfg->relay.port))
-			return sl_conf_error(c, "relay: bad address '%s' (use HOST, HOST:PORT or [IPv6]:PORT)",
-					     value);
-		return 0;
-	}
-	if (!strcmp(key, "token")) {
-		if (strlen(value) > SLUICE_TOKEN_MAX)
-			return sl_conf_error(c, "token: longer than %d characters",
-					     SLUICE_TOKEN_MAX);
-		snprintf(cfg->token, sizeof(cfg->token), "%s", value);
-		return 0;
-	}
-	if (!strcmp(key, "relay_fingerprint")) {
-		if (sl_tls_fingerprint_parse(value, cfg->relay.fingerprint))
-			return sl_conf_error(c, "relay_fingerprint: '%s' is not sha256:<64 hex digits>",
-					     value);
-		return 0;
-	}
-	if (!strcmp(key, "state_dir")) {
-		if (value[0] != '/' || strlen(value) >= sizeof(cfg->state_dir) - 32)
-			return sl_conf_error(c, "state_dir: '%s' must be an absolute path",
-					     value);
-		snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", value);
 		return 0;
 	}
 	if (!strcmp(key, "reconnect_max") || !strcmp(key, "connect_timeout")) {

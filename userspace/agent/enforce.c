@@ -23,7 +23,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +36,7 @@
 #include "agent_connect.h"
 #include "agent_connect.skel.h"
 #include "enforce.h"
+#include "bpf_log.h"
 #include "log.h"
 #include "net.h"
 
@@ -76,19 +76,6 @@ struct conn_req {
 struct conn_rep {
 	int err;	/* positive errno, 0 with a socket attached */
 };
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	char line[512];
-
-	if (level == LIBBPF_DEBUG || !sl_log_debug_enabled())
-		return 0;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	line[strcspn(line, "\n")] = '\0';
-	sl_log_debug("libbpf: %s", line);
-	return 0;
-}
 
 /* The first cgroup2 mount: /sys/fs/cgroup, or .../unified on hybrid hosts. */
 static int cgroup2_mount(char *out, size_t len)
@@ -439,7 +426,7 @@ int agent_enforce_start(struct agent *a, char *why, size_t whylen)
 	e->ctl = -1;
 	pthread_mutex_init(&e->lock, NULL);
 	a->enforce = e;
-	libbpf_set_print(libbpf_quiet);
+	sl_bpf_log_init();
 	if (a->cfg.cgroup[0]) {
 		snprintf(e->cgroup, sizeof(e->cgroup), "%s", a->cfg.cgroup);
 	} else {

@@ -13,7 +13,7 @@
 struct client_config {
 	char user[SLUICE_NAME_MAX + 1];
 	char token[SLUICE_TOKEN_MAX + 1];
-	char state_dir[1024];
+	char state_dir[SL_STATE_DIR_MAX];
 	struct sl_relay_addr relay;
 };
 

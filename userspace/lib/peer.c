@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "conf.h"
 #include "msgio.h"
 #include "net.h"
 #include "pump.h"
@@ -193,4 +194,38 @@ int sl_heartbeat_send_due(struct sl_heartbeat *h, SSL *ssl)
 		return 0;
 	h->last_tx_ms = now;
 	return sl_msg_send_free(ssl, sl_wire_new(SLUICE_CMD_HEARTBEAT, 0, 0));
+}
+
+int sl_peer_conf_key(struct sl_conf *c, const char *key, const char *value,
+		     struct sl_relay_addr *relay, char token[SLUICE_TOKEN_MAX + 1],
+		     char state_dir[SL_STATE_DIR_MAX])
+{
+	if (!strcmp(key, "relay")) {
+		if (sl_parse_hostport(value, 11444, relay->host, sizeof(relay->host),
+				      &relay->port))
+			return sl_conf_error(c, "relay: bad address '%s' (use HOST, HOST:PORT or [IPv6]:PORT)",
+					     value);
+		return 0;
+	}
+	if (!strcmp(key, "token")) {
+		if (strlen(value) > SLUICE_TOKEN_MAX)
+			return sl_conf_error(c, "token: longer than %d characters",
+					     SLUICE_TOKEN_MAX);
+		snprintf(token, SLUICE_TOKEN_MAX + 1, "%s", value);
+		return 0;
+	}
+	if (!strcmp(key, "relay_fingerprint")) {
+		if (sl_tls_fingerprint_parse(value, relay->fingerprint))
+			return sl_conf_error(c, "relay_fingerprint: '%s' is not sha256:<64 hex digits>",
+					     value);
+		return 0;
+	}
+	if (!strcmp(key, "state_dir")) {
+		if (value[0] != '/' || strlen(value) >= SL_STATE_DIR_MAX - 32)
+			return sl_conf_error(c, "state_dir: '%s' must be an absolute path",
+					     value);
+		snprintf(state_dir, SL_STATE_DIR_MAX, "%s", value);
+		return 0;
+	}
+	return 1;
 }

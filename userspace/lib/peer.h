@@ -51,6 +51,20 @@ int sl_peer_pump(int fd, SSL *ssl, uint64_t *to_relay, uint64_t *from_relay,
 		 char *why, size_t whylen);
 
 
+struct sl_conf;
+
+#define SL_STATE_DIR_MAX 1024
+
+/*
+ * The configuration keys agent.conf and client.conf share: relay, token,
+ * relay_fingerprint and state_dir.  Returns 0 when key was one of them and
+ * its value is good, 1 when key is not one of them, or -EINVAL with the
+ * reason in c->err.
+ */
+int sl_peer_conf_key(struct sl_conf *c, const char *key, const char *value,
+		     struct sl_relay_addr *relay, char token[SLUICE_TOKEN_MAX + 1],
+		     char state_dir[SL_STATE_DIR_MAX]);
+
 /* Heartbeat bookkeeping of a control connection (agent and client). */
 struct sl_heartbeat {
 	uint64_t interval_ms;

@@ -10,13 +10,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "admission.h"
+#include "bpf_log.h"
 #include "log.h"
 #include "relay.h"
 #include "relay_admission.skel.h"
@@ -34,19 +34,6 @@ struct relay_admission {
 	struct source *sources;
 	uint64_t user_drops[RA_DROP_MAX];
 };
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
-{
-	char line[512];
-
-	if (level == LIBBPF_DEBUG || !sl_log_debug_enabled())
-		return 0;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	line[strcspn(line, "\n")] = '\0';
-	sl_log_debug("libbpf: %s", line);
-	return 0;
-}
 
 static void to_ra_addr(const struct sockaddr *sa, struct ra_addr *out)
 {
@@ -108,7 +95,7 @@ int relay_admission_start(struct relay *r, char *why, size_t whylen)
 	if (!a)
 		return -ENOMEM;
 	r->admission = a;
-	libbpf_set_print(libbpf_quiet);
+	sl_bpf_log_init();
 	skel = relay_admission_bpf__open_and_load();
 	if (!skel) {
 		ret = -errno;
