@@ -51,16 +51,10 @@ static void *session_main(void *arg)
 	struct agent *a = job->a;
 	const struct agent_device *dev = &job->dev;
 	unsigned long long id = (unsigned long long)job->id;
-	uint64_t up, down;
-	char why[512], reason[512];
-	SSL *ssl;
+	char why[512], reason[512], what[400];
 	int fd, err;
 
 	fd = agent_device_connect(a, dev, job->port, reason, sizeof(reason));
-	if (fd >= 0 && !sl_worker_set_fd(&job->w, 0, fd)) {
-		close(fd);
-		goto out;
-	}
 	if (fd < 0) {
 		sl_log_warn("session %016llx: device %s unreachable: %s", id,
 			    dev->info.name, reason);
@@ -69,29 +63,10 @@ static void *session_main(void *arg)
 			       why, sizeof(why));
 		goto out;
 	}
-	ssl = sl_peer_attach(a->tls, &a->cfg.relay, job->id, job->token,
-			     sizeof(job->token), 0, NULL, &err, why, sizeof(why));
-	if (!ssl) {
-		sl_log_warn("session %016llx: data leg failed: %s", id, why);
-		goto out_close;
-	}
-	if (!sl_worker_set_fd(&job->w, 1, SSL_get_fd(ssl)))
-		goto out_tls;
-	sl_log_info("session %016llx: connected to device %s (%s:%u)", id,
-		    dev->info.name, dev->host, job->port);
-	err = sl_peer_pump(fd, ssl, &up, &down, why, sizeof(why));
-	if (err)
-		sl_log_warn("session %016llx ended: %s (%llu bytes from device, %llu to device)",
-			    id, why, (unsigned long long)up, (unsigned long long)down);
-	else
-		sl_log_info("session %016llx closed: %llu bytes from device, %llu to device",
-			    id, (unsigned long long)up, (unsigned long long)down);
-out_tls:
-	sl_worker_set_fd(&job->w, 1, -1);
-	sl_tls_close(ssl);
-out_close:
-	sl_worker_set_fd(&job->w, 0, -1);
-	close(fd);
+	snprintf(what, sizeof(what), "to device %s (%s:%u)", dev->info.name, dev->host,
+		 job->port);
+	sl_peer_session(a->tls, &a->cfg.relay, &job->w, fd, job->id, job->token,
+			sizeof(job->token), what);
 out:
 	OPENSSL_cleanse(job->token, sizeof(job->token));
 	sl_worker_done(&job->w);

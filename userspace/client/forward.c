@@ -94,36 +94,9 @@ static int parse_local(const char *s, char *host, size_t len, uint16_t *port)
 static void *leg_main(void *arg)
 {
 	struct leg_job *job = arg;
-	unsigned long long id = (unsigned long long)job->id;
-	uint64_t sent, received;
-	char why[512];
-	SSL *ssl;
-	int err;
 
-	if (!sl_worker_set_fd(&job->w, 0, job->fd))
-		goto out;
-	ssl = sl_peer_attach(job->c->tls, &job->c->cfg.relay, job->id, job->token,
-			     sizeof(job->token), 0, NULL, &err, why, sizeof(why));
-	if (!ssl) {
-		sl_log_err("session %016llx: %s", id, why);
-		goto out;
-	}
-	if (!sl_worker_set_fd(&job->w, 1, SSL_get_fd(ssl)))
-		goto out_tls;
-	sl_log_info("session %016llx: connected", id);
-	err = sl_peer_pump(job->fd, ssl, &sent, &received, why, sizeof(why));
-	if (err)
-		sl_log_warn("session %016llx ended: %s (%llu bytes sent, %llu received)",
-			    id, why, (unsigned long long)sent, (unsigned long long)received);
-	else
-		sl_log_info("session %016llx closed: %llu bytes sent, %llu received",
-			    id, (unsigned long long)sent, (unsigned long long)received);
-out_tls:
-	sl_worker_set_fd(&job->w, 1, -1);
-	sl_tls_close(ssl);
-out:
-	sl_worker_set_fd(&job->w, 0, -1);
-	close(job->fd);
+	sl_peer_session(job->c->tls, &job->c->cfg.relay, &job->w, job->fd, job->id,
+			job->token, sizeof(job->token), "(local connection)");
 	OPENSSL_cleanse(job->token, sizeof(job->token));
 	sl_worker_done(&job->w);
 	free(job);

@@ -5,12 +5,15 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
+#include "log.h"
 #include "msgio.h"
 #include "net.h"
 #include "pump.h"
 #include "tls.h"
+#include "workers.h"
 
 #define PEER_PUMP_BUF (64u << 10)
 
@@ -114,6 +117,43 @@ SSL *sl_peer_attach(SSL_CTX *ctx, const struct sl_relay_addr *relay,
 err:
 	sl_tls_close(ssl);
 	return NULL;
+}
+
+void sl_peer_session(SSL_CTX *ctx, const struct sl_relay_addr *relay,
+		     struct sl_worker *w, int fd, uint64_t session_id,
+		     const void *token, size_t token_len, const char *what)
+{
+	unsigned long long id = (unsigned long long)session_id;
+	uint64_t to_relay, from_relay;
+	char why[512];
+	SSL *ssl;
+	int err;
+
+	if (!sl_worker_set_fd(w, 0, fd))
+		goto out;
+	ssl = sl_peer_attach(ctx, relay, session_id, token, token_len, 0, NULL,
+			     &err, why, sizeof(why));
+	if (!ssl) {
+		sl_log_warn("session %016llx: data leg failed: %s", id, why);
+		goto out;
+	}
+	if (!sl_worker_set_fd(w, 1, SSL_get_fd(ssl)))
+		goto out_tls;
+	sl_log_info("session %016llx: connected %s", id, what);
+	err = sl_peer_pump(fd, ssl, &to_relay, &from_relay, why, sizeof(why));
+	if (err)
+		sl_log_warn("session %016llx ended: %s (%llu bytes to the relay, %llu from it)",
+			    id, why, (unsigned long long)to_relay,
+			    (unsigned long long)from_relay);
+	else
+		sl_log_info("session %016llx closed: %llu bytes to the relay, %llu from it",
+			    id, (unsigned long long)to_relay, (unsigned long long)from_relay);
+out_tls:
+	sl_worker_set_fd(w, 1, -1);
+	sl_tls_close(ssl);
+out:
+	sl_worker_set_fd(w, 0, -1);
+	close(fd);
 }
 
 int sl_peer_pump(int fd, SSL *ssl, uint64_t *to_relay, uint64_t *from_relay,

@@ -42,6 +42,19 @@ SSL *sl_peer_attach(SSL_CTX *ctx, const struct sl_relay_addr *relay,
 		    uint32_t err_code, const char *err_msg, int *err, char *why,
 		    size_t whylen);
 
+struct sl_worker;
+
+/*
+ * The common body of an agent's or a client's session thread once its
+ * local socket fd is connected (the device, or the local connection):
+ * attaches a data leg, pumps until both directions end, logs what moved
+ * (what names the local side in the log), and closes fd and the leg.  fd
+ * is registered as socket 0 of w, the leg as socket 1, while they live.
+ */
+void sl_peer_session(SSL_CTX *ctx, const struct sl_relay_addr *relay,
+		     struct sl_worker *w, int fd, uint64_t session_id,
+		     const void *token, size_t token_len, const char *what);
+
 /*
  * Relays between a plain socket and a data leg until both directions end.
  * Both become non-blocking.  Returns 0 or -errno (reason in why); the bytes
