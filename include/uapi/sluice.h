@@ -111,6 +111,21 @@
  * SLUICE_CMD_ATTACH_OK  relay -> agent or client on a data connection: the
  *                       leg is accepted, stream bytes follow.  No attributes.
  *
+ * SLUICE_CMD_AGENT_UPDATE  agent -> relay on its control connection, after
+ *     the agent reloaded its configuration and its device list changed.
+ *     SLUICE_A_DEVICES: NLA_NESTED, the whole new list (as in AGENT_HELLO);
+ *     it replaces the one the relay holds.  Sessions already open are the
+ *     agent's business: it ends those its new rules no longer allow.  No
+ *     answer; a list the relay refuses gets an ERROR and the old list stays.
+ *
+ * SLUICE_CMD_HEARTBEAT from an agent may also carry:
+ *     [SLUICE_A_ENFORCEMENT]: NLA_U8, enum sluice_enforcement
+ *     [SLUICE_A_DENIALS]: NLA_NESTED, array of denial nests (enum
+ *         sluice_denial_attr, at most SLUICE_DENIALS_MAX): connection
+ *         attempts the agent's kernel rules refused, counted since the agent
+ *         started, per (device, port, protocol).  Counts only grow while the
+ *         agent runs; a smaller total means the agent restarted.
+ *
  * SLUICE_CMD_ERROR  any direction: a request was refused or failed.
  *     SLUICE_A_ERR_CODE: NLA_U32, enum sluice_err
  *     [SLUICE_A_ERR_MSG]: NLA_STRING, human-readable reason
@@ -141,6 +156,7 @@
 #define SLUICE_DEVICES_MAX 256		/* devices per agent */
 #define SLUICE_RANGES_MAX 64		/* port ranges per device */
 #define SLUICE_ATTACH_TIMEOUT_MS 10000	/* OPEN -> both legs attached */
+#define SLUICE_DENIALS_MAX 256		/* denial counters per heartbeat */
 
 enum sluice_cmd {
 	SLUICE_CMD_UNSPEC = 0,
@@ -156,6 +172,7 @@ enum sluice_cmd {
 	SLUICE_CMD_CONNECT = 10,
 	SLUICE_CMD_ATTACH = 11,
 	SLUICE_CMD_ATTACH_OK = 12,
+	SLUICE_CMD_AGENT_UPDATE = 13,
 	__SLUICE_CMD_MAX
 };
 #define SLUICE_CMD_MAX (__SLUICE_CMD_MAX - 1)
@@ -174,6 +191,8 @@ enum sluice_attr {
 	SLUICE_A_SESSION_ID = 10,	/* NLA_U64 */
 	SLUICE_A_ERR_CODE = 11,		/* NLA_U32, enum sluice_err */
 	SLUICE_A_ERR_MSG = 12,		/* NLA_STRING */
+	SLUICE_A_ENFORCEMENT = 13,	/* NLA_U8, enum sluice_enforcement */
+	SLUICE_A_DENIALS = 14,		/* NLA_NESTED, array of denial nests */
 	__SLUICE_A_LAST
 };
 #define SLUICE_A_MAX (__SLUICE_A_LAST - 1)
@@ -194,6 +213,26 @@ enum sluice_ports_attr {
 	__SLUICE_PORTS_A_LAST
 };
 #define SLUICE_PORTS_A_MAX (__SLUICE_PORTS_A_LAST - 1)
+
+/*
+ * One kernel denial counter.  DEVICE is absent when the refused address is
+ * no device's at all.
+ */
+enum sluice_denial_attr {
+	SLUICE_DENIAL_A_UNSPEC = 0,
+	SLUICE_DENIAL_A_DEVICE = 1,	/* NLA_STRING */
+	SLUICE_DENIAL_A_PORT = 2,	/* NLA_U16 */
+	SLUICE_DENIAL_A_PROTO = 3,	/* NLA_U8, IPPROTO_TCP or IPPROTO_UDP */
+	SLUICE_DENIAL_A_COUNT = 4,	/* NLA_U64 */
+	__SLUICE_DENIAL_A_LAST
+};
+#define SLUICE_DENIAL_A_MAX (__SLUICE_DENIAL_A_LAST - 1)
+
+/* SLUICE_A_ENFORCEMENT values: who holds the agent to its device rules. */
+enum sluice_enforcement {
+	SLUICE_ENFORCE_USERSPACE = 1,	/* the agent's own check only */
+	SLUICE_ENFORCE_KERNEL = 2,	/* its check and eBPF in the kernel */
+};
 
 /* SLUICE_A_ERR_CODE values.  0 is never sent. */
 enum sluice_err {

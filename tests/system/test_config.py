@@ -7,6 +7,8 @@ anything: no state files, no listening socket, no connection to the relay.
 """
 
 import os
+import re
+import signal
 import stat
 
 import pytest
@@ -149,3 +151,19 @@ def test_relay_identity_created_and_kept(sluice):
     again = sluice.restart_relay(relay)
     assert again.fingerprint == relay.fingerprint
     assert key.read_bytes() == key_bytes, "relay.key was rewritten"
+
+
+def test_agent_reload_updates_the_relays_device_list(sluice):
+    """SIGHUP: the agent sends its new device list; no reconnect, no restart."""
+    relay = sluice.start_relay()
+    agent = sluice.start_agent(relay, devices={"plc": "80"})
+    assert sluice.list(relay) == [["agent1", "plc", "80"]]
+    conf = re.search(r"-f (\S+)", " ".join(agent.argv)).group(1)
+    with open(conf, "a") as f:
+        f.write("\n[device hmi]\nhost = 127.0.0.1\nports = 502, udp/161\n")
+    agent.signal(signal.SIGHUP)
+    relay.proc.wait_log(r"agent agent1 updated its device list: 2 devices")
+    assert sorted(sluice.list(relay)) == [["agent1", "hmi", "502,udp/161"],
+                                          ["agent1", "plc", "80"]]
+    assert len(relay.proc.lines(r"agent agent1 connected")) == 1
+    assert len(agent.lines(r"connected to relay")) == 1

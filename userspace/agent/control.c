@@ -54,23 +54,59 @@ static void wait_or_signal(struct agent *a, int ms)
 	}
 }
 
+static int put_devices(struct nl_msg *msg, const struct agent_config *cfg)
+{
+	struct nlattr *devs = nla_nest_start(msg, SLUICE_A_DEVICES);
+	unsigned int i;
+
+	if (!devs)
+		return -EMSGSIZE;
+	for (i = 0; i < cfg->ndevices; i++)
+		if (sl_wire_put_device(msg, &cfg->devices[i].info))
+			return -EMSGSIZE;
+	nla_nest_end_keep_empty(msg, devs);
+	return 0;
+}
+
+/* After a reload changed the devices: the relay's list follows. */
+static int send_update(struct agent *a, SSL *ssl)
+{
+	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_AGENT_UPDATE, 0, 0);
+
+	if (msg && put_devices(msg, &a->cfg)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return sl_msg_send_free(ssl, msg);
+}
+
+/* A heartbeat says how the rules are enforced and what the kernel refused. */
+static int send_heartbeat(struct agent *a, SSL *ssl)
+{
+	static struct sl_denial denials[SLUICE_DENIALS_MAX];
+	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_HEARTBEAT, 0, 0);
+	unsigned int n = agent_enforce_denials(a, denials);
+
+	if (msg && (nla_put_u8(msg, SLUICE_A_ENFORCEMENT,
+			       a->enforce ? SLUICE_ENFORCE_KERNEL
+					  : SLUICE_ENFORCE_USERSPACE) ||
+		    (n && sl_wire_put_denials(msg, denials, n)))) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return sl_msg_send_free(ssl, msg);
+}
+
 static struct nl_msg *build_hello(const struct agent_config *cfg)
 {
 	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_AGENT_HELLO, 1, 0);
-	struct nlattr *devs;
-	unsigned int i;
 
 	if (!msg || nla_put_u32(msg, SLUICE_A_VERSION, SLUICE_PROTO_VERSION) ||
 	    nla_put_string(msg, SLUICE_A_NAME, cfg->name) ||
 	    nla_put(msg, SLUICE_A_TOKEN, (int)strlen(cfg->token), cfg->token))
 		goto err;
-	devs = nla_nest_start(msg, SLUICE_A_DEVICES);
-	if (!devs)
+	if (put_devices(msg, cfg))
 		goto err;
-	for (i = 0; i < cfg->ndevices; i++)
-		if (sl_wire_put_device(msg, &cfg->devices[i].info))
-			goto err;
-	nla_nest_end_keep_empty(msg, devs);
 	return msg;
 err:
 	nlmsg_free(msg);
@@ -175,11 +211,10 @@ static int serve_once(struct agent *a)
 			pfd[0].revents = POLLIN;
 		else if (poll(pfd, 2, sl_heartbeat_timeout(&hbt)) == -1 && errno != EINTR)
 			break;
-		if (pfd[1].revents && take_signal(a))
-			/* Reconnecting to re-announce would end every session
-			 * of this agent at the relay, allowed ones too. */
-			sl_log_warn("device list changed: the relay learns it when "
-				    "the agent next connects");
+		if (pfd[1].revents && take_signal(a) && send_update(a, ssl)) {
+			sl_log_warn("lost the relay connection while sending the new device list");
+			break;
+		}
 		if (a->stop)
 			break;
 		if (pfd[0].revents) {
@@ -202,7 +237,7 @@ static int serve_once(struct agent *a)
 				    (unsigned long long)silent);
 			break;
 		}
-		if (sl_heartbeat_send_due(&hbt, ssl)) {
+		if (sl_heartbeat_due(&hbt) && send_heartbeat(a, ssl)) {
 			sl_log_warn("lost the relay connection while sending a heartbeat");
 			break;
 		}

@@ -226,13 +226,20 @@ bool sl_heartbeat_dead(const struct sl_heartbeat *h, uint64_t *silent_ms)
 	return *silent_ms > 3 * h->interval_ms;
 }
 
-int sl_heartbeat_send_due(struct sl_heartbeat *h, SSL *ssl)
+bool sl_heartbeat_due(struct sl_heartbeat *h)
 {
 	uint64_t now = sl_now_ms();
 
 	if (now - h->last_tx_ms < h->interval_ms)
-		return 0;
+		return false;
 	h->last_tx_ms = now;
+	return true;
+}
+
+int sl_heartbeat_send_due(struct sl_heartbeat *h, SSL *ssl)
+{
+	if (!sl_heartbeat_due(h))
+		return 0;
 	return sl_msg_send_free(ssl, sl_wire_new(SLUICE_CMD_HEARTBEAT, 0, 0));
 }
 

@@ -90,7 +90,9 @@ void sl_heartbeat_start(struct sl_heartbeat *h, uint32_t interval_ms);
 int sl_heartbeat_timeout(const struct sl_heartbeat *h);
 /* True when the peer has been silent for three intervals. */
 bool sl_heartbeat_dead(const struct sl_heartbeat *h, uint64_t *silent_ms);
-/* Sends a HEARTBEAT if one is due.  0 or -EIO. */
+/* True when a heartbeat is due; the caller sends it now (counted as sent). */
+bool sl_heartbeat_due(struct sl_heartbeat *h);
+/* Sends a bare HEARTBEAT if one is due.  0 or -EIO. */
 int sl_heartbeat_send_due(struct sl_heartbeat *h, SSL *ssl);
 
 #endif

@@ -36,6 +36,16 @@ static struct nla_policy attr_policy[SLUICE_A_MAX + 1] = {
 	[SLUICE_A_ERR_CODE] = { .type = NLA_U32, .minlen = 4, .maxlen = 4 },
 	[SLUICE_A_ERR_MSG] = { .type = NLA_STRING, .minlen = 1,
 			       .maxlen = SLUICE_ERR_MSG_MAX },
+	[SLUICE_A_ENFORCEMENT] = { .type = NLA_U8, .minlen = 1, .maxlen = 1 },
+	[SLUICE_A_DENIALS] = { .type = NLA_NESTED },
+};
+
+static struct nla_policy denial_policy[SLUICE_DENIAL_A_MAX + 1] = {
+	[SLUICE_DENIAL_A_DEVICE] = { .type = NLA_STRING, .minlen = 2,
+				     .maxlen = SLUICE_NAME_MAX + 1 },
+	[SLUICE_DENIAL_A_PORT] = { .type = NLA_U16, .minlen = 2, .maxlen = 2 },
+	[SLUICE_DENIAL_A_PROTO] = { .type = NLA_U8, .minlen = 1, .maxlen = 1 },
+	[SLUICE_DENIAL_A_COUNT] = { .type = NLA_U64, .minlen = 8, .maxlen = 8 },
 };
 
 static struct nla_policy device_policy[SLUICE_DEVICE_A_MAX + 1] = {
@@ -80,6 +90,7 @@ static const struct {
 	[SLUICE_CMD_ATTACH] = { "ATTACH",
 				BIT(SLUICE_A_SESSION_ID) | BIT(SLUICE_A_TOKEN) },
 	[SLUICE_CMD_ATTACH_OK] = { "ATTACH_OK", 0 },
+	[SLUICE_CMD_AGENT_UPDATE] = { "AGENT_UPDATE", BIT(SLUICE_A_DEVICES) },
 };
 
 static const char *const attr_names[SLUICE_A_MAX + 1] = {
@@ -89,6 +100,7 @@ static const char *const attr_names[SLUICE_A_MAX + 1] = {
 	[SLUICE_A_AGENT] = "AGENT",	      [SLUICE_A_DEVICE] = "DEVICE",
 	[SLUICE_A_PORT] = "PORT",	      [SLUICE_A_SESSION_ID] = "SESSION_ID",
 	[SLUICE_A_ERR_CODE] = "ERR_CODE",     [SLUICE_A_ERR_MSG] = "ERR_MSG",
+	[SLUICE_A_ENFORCEMENT] = "ENFORCEMENT", [SLUICE_A_DENIALS] = "DENIALS",
 };
 
 const char *sl_cmd_name(uint8_t cmd)
@@ -270,6 +282,64 @@ static int walk_devices(const struct nlattr *devices,
 	return n;
 }
 
+/*
+ * Walks a SLUICE_A_DENIALS nest, like walk_devices: validates only with
+ * out == NULL, else fills out[0..SLUICE_DENIALS_MAX).  Count or -EBADMSG.
+ */
+static int walk_denials(const struct nlattr *denials, struct sl_denial *out,
+			char *why, size_t whylen)
+{
+	struct nlattr *pos;
+	int rem, n = 0;
+
+	for_each_elem(pos, denials, rem)
+	{
+		struct nlattr *tb[SLUICE_DENIAL_A_MAX + 1];
+		const struct nlattr *dev;
+		uint8_t proto;
+
+		if (n >= SLUICE_DENIALS_MAX) {
+			snprintf(why, whylen, "more than %d denial counters",
+				 SLUICE_DENIALS_MAX);
+			return -EBADMSG;
+		}
+		if (nla_parse_nested(tb, SLUICE_DENIAL_A_MAX, pos,
+				     denial_policy) < 0 || nest_has_tail(pos)) {
+			snprintf(why, whylen, "malformed denial counter %d", n);
+			return -EBADMSG;
+		}
+		if (!tb[SLUICE_DENIAL_A_PORT] || !tb[SLUICE_DENIAL_A_PROTO] ||
+		    !tb[SLUICE_DENIAL_A_COUNT]) {
+			snprintf(why, whylen, "denial counter %d lacks PORT, PROTO or COUNT", n);
+			return -EBADMSG;
+		}
+		dev = tb[SLUICE_DENIAL_A_DEVICE];
+		if (dev && (strlen(nla_data(dev)) != (size_t)nla_len(dev) - 1 ||
+			    !sl_name_valid(nla_data(dev)))) {
+			snprintf(why, whylen, "denial counter %d: bad device name", n);
+			return -EBADMSG;
+		}
+		proto = nla_get_u8(tb[SLUICE_DENIAL_A_PROTO]);
+		if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
+			snprintf(why, whylen, "denial counter %d: protocol %u", n, proto);
+			return -EBADMSG;
+		}
+		if (out) {
+			snprintf(out[n].device, sizeof(out[n].device), "%s",
+				 dev ? (const char *)nla_data(dev) : "");
+			out[n].port = nla_get_u16(tb[SLUICE_DENIAL_A_PORT]);
+			out[n].proto = proto;
+			out[n].count = nla_get_u64(tb[SLUICE_DENIAL_A_COUNT]);
+		}
+		n++;
+	}
+	if (rem) {
+		snprintf(why, whylen, "%d trailing bytes in denial list", rem);
+		return -EBADMSG;
+	}
+	return n;
+}
+
 int sl_wire_parse(void *buf, size_t len, struct sl_msg_in *m, char *why,
 		  size_t whylen)
 {
@@ -356,6 +426,19 @@ int sl_wire_parse(void *buf, size_t len, struct sl_msg_in *m, char *why,
 		if (ret < 0)
 			return ret;
 	}
+	if (m->tb[SLUICE_A_DENIALS]) {
+		ret = walk_denials(m->tb[SLUICE_A_DENIALS], NULL, why, whylen);
+		if (ret < 0)
+			return ret;
+	}
+	if (m->tb[SLUICE_A_ENFORCEMENT]) {
+		uint8_t e = nla_get_u8(m->tb[SLUICE_A_ENFORCEMENT]);
+
+		if (e != SLUICE_ENFORCE_USERSPACE && e != SLUICE_ENFORCE_KERNEL) {
+			snprintf(why, whylen, "%s: enforcement %u", sl_cmd_name(m->cmd), e);
+			return -EBADMSG;
+		}
+	}
 	return 0;
 }
 
@@ -423,6 +506,36 @@ int sl_wire_get_devices(const struct nlattr *devices,
 	if (!*out)
 		return -ENOMEM;
 	return walk_devices(devices, *out, why, sizeof(why));
+}
+
+int sl_wire_put_denials(struct nl_msg *msg, const struct sl_denial *d,
+			unsigned int n)
+{
+	struct nlattr *list = nla_nest_start(msg, SLUICE_A_DENIALS);
+	unsigned int i;
+
+	if (!list || n > SLUICE_DENIALS_MAX)
+		return -EMSGSIZE;
+	for (i = 0; i < n; i++) {
+		struct nlattr *e = nla_nest_start(msg, 0);
+
+		if (!e || (d[i].device[0] &&
+			   nla_put_string(msg, SLUICE_DENIAL_A_DEVICE, d[i].device)) ||
+		    nla_put_u16(msg, SLUICE_DENIAL_A_PORT, d[i].port) ||
+		    nla_put_u8(msg, SLUICE_DENIAL_A_PROTO, d[i].proto) ||
+		    nla_put_u64(msg, SLUICE_DENIAL_A_COUNT, d[i].count))
+			return -EMSGSIZE;
+		nla_nest_end(msg, e);
+	}
+	nla_nest_end_keep_empty(msg, list);
+	return 0;
+}
+
+int sl_wire_get_denials(const struct nlattr *denials, struct sl_denial *out)
+{
+	char why[128];
+
+	return walk_denials(denials, out, why, sizeof(why));
 }
 
 struct nl_msg *sl_wire_error(uint32_t seq, enum sluice_err code,

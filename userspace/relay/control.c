@@ -71,14 +71,57 @@ static void send_hello_ok(struct relay *r, struct relay_conn *c, uint32_t seq)
 	relay_conn_send(r, c, msg);
 }
 
+/*
+ * Decodes an agent's device list (HELLO or UPDATE) into *out.  The count,
+ * or -1 with the reason in text.
+ */
+static int agent_devices(const struct sl_msg_in *m, struct sl_device_info **out,
+			 char *text, size_t textlen)
+{
+	struct sl_device_info *devs = NULL;
+	int n = 0, i, j;
+
+	*out = NULL;
+	if (m->tb[SLUICE_A_DEVICES]) {
+		n = sl_wire_get_devices(m->tb[SLUICE_A_DEVICES], &devs);
+		if (n < 0) {
+			snprintf(text, textlen, "cannot decode devices");
+			return -1;
+		}
+	}
+	for (i = 0; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (!strcmp(devs[i].name, devs[j].name)) {
+				snprintf(text, textlen, "device name '%s' appears twice",
+					 devs[i].name);
+				free(devs);
+				return -1;
+			}
+	*out = devs;
+	return n;
+}
+
+static void log_devices(const struct relay_agent *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < a->ndevices; i++) {
+		char ports[512];
+
+		sl_ports_format(&a->devices[i].ports, ports, sizeof(ports));
+		sl_log_info("agent %s offers device %s ports %s", a->name,
+			    a->devices[i].name, ports);
+	}
+}
+
 static void hello_agent(struct relay *r, struct relay_conn *c,
 			struct sl_msg_in *m)
 {
 	const char *name = sl_wire_str(m, SLUICE_A_NAME);
-	struct sl_device_info *devs = NULL;
+	struct sl_device_info *devs;
 	struct relay_agent *a;
 	char text[200];
-	int n = 0, i, j;
+	int n;
 
 	if (hello_common(r, c, m, r->cfg.agent_token, "agent"))
 		return;
@@ -92,23 +135,12 @@ static void hello_agent(struct relay *r, struct relay_conn *c,
 		refuse(r, c, m->seq, SLUICE_E_DUPLICATE, text);
 		return;
 	}
-	if (m->tb[SLUICE_A_DEVICES]) {
-		n = sl_wire_get_devices(m->tb[SLUICE_A_DEVICES], &devs);
-		if (n < 0) {
-			refuse(r, c, m->seq, SLUICE_E_INTERNAL, "cannot decode devices");
-			return;
-		}
+	n = agent_devices(m, &devs, text, sizeof(text));
+	if (n < 0) {
+		sl_log_warn("agent %s from %s refused: %s", name, c->addr, text);
+		refuse(r, c, m->seq, SLUICE_E_PROTO, text);
+		return;
 	}
-	for (i = 0; i < n; i++)
-		for (j = 0; j < i; j++)
-			if (!strcmp(devs[i].name, devs[j].name)) {
-				snprintf(text, sizeof(text), "device name '%s' appears twice",
-					 devs[i].name);
-				sl_log_warn("agent %s from %s refused: %s", name, c->addr, text);
-				free(devs);
-				refuse(r, c, m->seq, SLUICE_E_PROTO, text);
-				return;
-			}
 	a = calloc(1, sizeof(*a));
 	if (!a) {
 		free(devs);
@@ -125,14 +157,71 @@ static void hello_agent(struct relay *r, struct relay_conn *c,
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	sl_log_info("agent %s connected from %s with %d device%s", name, c->addr,
 		    n, n == 1 ? "" : "s");
-	for (i = 0; i < n; i++) {
-		char ports[512];
-
-		sl_ports_format(&devs[i].ports, ports, sizeof(ports));
-		sl_log_info("agent %s offers device %s ports %s", name,
-			    devs[i].name, ports);
-	}
+	log_devices(a);
 	send_hello_ok(r, c, m->seq);
+}
+
+/* The agent reloaded its configuration: its new device list replaces the old. */
+static void agent_update(struct relay *r, struct relay_conn *c,
+			 struct sl_msg_in *m)
+{
+	struct relay_agent *a = c->agent;
+	struct sl_device_info *devs;
+	char text[200];
+	int n;
+
+	n = agent_devices(m, &devs, text, sizeof(text));
+	if (n < 0) {
+		sl_log_warn("agent %s: new device list refused, the old one stays: %s",
+			    a->name, text);
+		relay_conn_send(r, c, sl_wire_error(m->seq, SLUICE_E_PROTO, 0,
+						    "device list refused: %s", text));
+		return;
+	}
+	free(a->devices);
+	a->devices = devs;
+	a->ndevices = (unsigned int)n;
+	sl_log_info("agent %s updated its device list: %d device%s", a->name, n,
+		    n == 1 ? "" : "s");
+	log_devices(a);
+}
+
+/*
+ * An agent's heartbeat: how its rules are enforced, and the kernel's
+ * denials since it started.  The relay counts the growth; a smaller sum
+ * means the agent restarted and counts from zero again.
+ */
+static void agent_heartbeat(struct relay *r, struct relay_conn *c,
+			    struct sl_msg_in *m)
+{
+	static struct sl_denial d[SLUICE_DENIALS_MAX];
+	struct relay_agent *a = c->agent;
+	uint64_t sum = 0;
+	int i, n;
+
+	if (m->tb[SLUICE_A_ENFORCEMENT]) {
+		uint8_t e = nla_get_u8(m->tb[SLUICE_A_ENFORCEMENT]);
+
+		if (e != a->enforcement)
+			sl_log_info("agent %s: device rules enforced by %s", a->name,
+				    e == SLUICE_ENFORCE_KERNEL ? "the kernel (eBPF) and the agent"
+							       : "the agent only");
+		a->enforcement = e;
+	}
+	if (!m->tb[SLUICE_A_DENIALS])
+		return;
+	n = sl_wire_get_denials(m->tb[SLUICE_A_DENIALS], d);
+	for (i = 0; i < n; i++)
+		sum += d[i].count;
+	if (sum == a->denials_reported)
+		return;
+	r->stats.kernel_denials += sum > a->denials_reported ? sum - a->denials_reported : sum;
+	for (i = 0; i < n; i++)
+		sl_log_info("agent %s: kernel refused %llu connection(s) to %s%s port %u/%s "
+			    "since the agent started", a->name, (unsigned long long)d[i].count,
+			    d[i].device[0] ? "device " : "an address of no device",
+			    d[i].device, d[i].port, d[i].proto == IPPROTO_UDP ? "udp" : "tcp");
+	a->denials_reported = sum;
 }
 
 void relay_agent_remove(struct relay *r, struct relay_agent *a)
@@ -328,8 +417,10 @@ void relay_control_dispatch(struct relay *r, struct relay_conn *c,
 		return;
 	case CONN_AGENT:
 		if (m->cmd == SLUICE_CMD_HEARTBEAT)
-			return;
-		if (m->cmd == SLUICE_CMD_ERROR)
+			agent_heartbeat(r, c, m);
+		else if (m->cmd == SLUICE_CMD_AGENT_UPDATE)
+			agent_update(r, c, m);
+		else if (m->cmd == SLUICE_CMD_ERROR)
 			agent_error(r, c, m);
 		else
 			unexpected(r, c, m);

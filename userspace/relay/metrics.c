@@ -192,6 +192,16 @@ static void process_metrics(struct out *o, const struct relay *r)
 	      "Start time of the process since unix epoch in seconds.", (double)r->started);
 }
 
+static unsigned int kernel_enforced(struct relay *r)
+{
+	struct relay_agent *a, *tmp;
+	unsigned int n = 0;
+
+	HASH_ITER(hh, r->agents, a, tmp)
+		n += a->enforcement == SLUICE_ENFORCE_KERNEL;
+	return n;
+}
+
 char *relay_metrics_render(struct relay *r, size_t *len)
 {
 	const struct relay_stats *st = &r->stats;
@@ -222,6 +232,13 @@ char *relay_metrics_render(struct relay *r, size_t *len)
 	meta(&o, "sluice_build_info", "gauge", "Version of the running relay; the value is 1.");
 	put(&o, "sluice_build_info{version=\"%s\"} 1\n", SLUICE_VERSION);
 	gauge(&o, "sluice_agents_connected", "Agents with a live control connection.", agents);
+	gauge(&o, "sluice_agents_kernel_enforced",
+	      "Connected agents whose device rules the kernel enforces (eBPF).",
+	      kernel_enforced(r));
+	meta(&o, "sluice_agent_kernel_denials_total", "counter",
+	     "Device connections the agents' kernel rules refused, as their heartbeats report.");
+	put(&o, "sluice_agent_kernel_denials_total %llu\n",
+	    (unsigned long long)st->kernel_denials);
 	gauge(&o, "sluice_clients_connected", "Clients with a live control connection.", clients);
 	gauge(&o, "sluice_connections_pending",
 	      "Connections in the TLS handshake or before their first message.", pending);

@@ -84,6 +84,8 @@ struct relay_agent {
 	struct relay_conn *conn;
 	struct sl_device_info *devices;
 	unsigned int ndevices;
+	uint8_t enforcement;		/* enum sluice_enforcement, 0: not said */
+	uint64_t denials_reported;	/* sum of its last heartbeat's counters */
 	UT_hash_handle hh;
 };
 

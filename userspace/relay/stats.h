@@ -59,6 +59,7 @@ struct relay_stats {
 	uint64_t auth_failures[__AUTH_FAIL_MAX];
 	uint64_t heartbeat_misses[2];	/* [0] clients, [1] agents */
 	uint64_t malformed;
+	uint64_t kernel_denials;	/* reported by agents' heartbeats */
 	uint64_t http_requests;
 };
 
