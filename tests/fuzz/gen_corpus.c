@@ -174,6 +174,22 @@ static struct nl_msg *attach_failed(void)
 	return msg;
 }
 
+static struct nl_msg *agent_heartbeat(void)
+{
+	static const struct sl_denial d[2] = {
+		{ "plc", 23, IPPROTO_TCP, 2 },
+		{ "", 161, IPPROTO_UDP, 1 },
+	};
+	struct nl_msg *msg = simple(SLUICE_CMD_HEARTBEAT, 0, 0);
+
+	if (msg && (nla_put_u8(msg, SLUICE_A_ENFORCEMENT, SLUICE_ENFORCE_KERNEL) ||
+		    sl_wire_put_denials(msg, d, 2))) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -188,6 +204,7 @@ int main(int argc, char **argv)
 	emit("client_hello", hello(SLUICE_CMD_CLIENT_HELLO, "alice", -1));
 	emit("hello_ok", hello_ok());
 	emit("heartbeat", simple(SLUICE_CMD_HEARTBEAT, 0, 0));
+	emit("agent_heartbeat", agent_heartbeat());
 	emit("list", simple(SLUICE_CMD_LIST, 2, 0));
 	emit("list_reply", list_reply());
 	emit("done", simple(SLUICE_CMD_DONE, 2, NLM_F_MULTI));
