@@ -47,7 +47,7 @@
 #define STORE_WINDOW_MAX 255	/* grant time window spec, opaque here */
 #define STORE_REASON_MAX 255
 #define STORE_SECONDARY_LEN 32	/* agent secondary id, bytes */
-#define STORE_TOKEN_STRLEN 68	/* "sjt_" + 64 hex digits + NUL */
+#define STORE_TOKEN_STRLEN 69	/* "sjt_" + 64 hex digits + NUL */
 #define STORE_TOKEN_ID_STRLEN 17 /* 16 hex digits of the token's hash + NUL */
 #define STORE_TOTP_SECRET_MAX 64 /* bytes */
 #define STORE_PHC_MAX 255	/* Argon2id PHC string */

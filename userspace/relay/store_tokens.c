@@ -134,7 +134,7 @@ int store_token_list(struct store *s, struct store_token **out, size_t *n)
 	st = store_stmt(s, "SELECT t.id, d.path, t.created_by, t.created, "
 			"t.expires_at, t.used_at, t.used_by FROM join_tokens t "
 			"JOIN domains d ON d.id = t.domain_id ORDER BY t.created, "
-			"t.id", NULL);
+			"t.rowid", NULL);
 	if (!st)
 		return -EIO;
 	while ((ret = store_step(s, st)) == 1) {
