@@ -13,6 +13,7 @@ PKGS=(
 	build-essential		# gcc, make, libc6-dev
 	pkg-config
 	libssl-dev openssl
+	libargon2-dev		# Argon2id password hashes
 	libnl-3-dev libnl-genl-3-dev
 	uthash-dev
 	libbpf-dev bpftool	# agent eBPF enforcement: libbpf, skeletons
