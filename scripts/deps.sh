@@ -13,6 +13,7 @@ PKGS=(
 	build-essential		# gcc, make, libc6-dev
 	pkg-config
 	libssl-dev openssl
+	libargon2-dev		# Argon2id password hashes
 	libnl-3-dev libnl-genl-3-dev
 	uthash-dev
 	libsqlite3-dev sqlite3	# relay state store; sqlite3(1) in tests

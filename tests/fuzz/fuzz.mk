@@ -22,7 +22,7 @@ FUZZ_CC ?= clang
 FD := build/fuzz
 TARGETS := wire conf http
 
-PKGS := libnl-3.0 libnl-genl-3.0 openssl libbpf
+PKGS := libnl-3.0 libnl-genl-3.0 openssl libbpf libargon2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
