@@ -34,11 +34,35 @@
  * Documentation of each command, "->" naming who sends it.  Attribute types
  * are NLA types; [x] marks an optional attribute.
  *
+ * Identities.  Agents and users authenticate with certificates of the
+ * relay's agent CA and user CA (mutual TLS on control connections); agents
+ * get theirs by ENROLL with a one-time join token.  Data legs (ATTACH) and
+ * ENROLL need no client certificate.
+ *
+ * SLUICE_CMD_ENROLL  agent -> relay, first and only request of a connection
+ *                    without a client certificate.
+ *     SLUICE_A_NAME: NLA_STRING, the agent name to enroll
+ *     SLUICE_A_TOKEN: NLA_BINARY, the one-time join token ("sjt_...")
+ *     SLUICE_A_CSR: NLA_BINARY, DER certificate request for the agent's
+ *                   key, made on the agent (the key never leaves it)
+ *     Answer ENROLL_OK or ERROR, then the relay closes the connection.
+ *
+ * SLUICE_CMD_ENROLL_OK  relay -> agent.
+ *     SLUICE_A_CERT: NLA_BINARY, DER agent certificate (subject CN = name)
+ *     SLUICE_A_DOMAIN: NLA_STRING, the domain the token was made for
+ *     SLUICE_A_STATE: NLA_U8, enum sluice_agent_state
+ *
  * SLUICE_CMD_AGENT_HELLO  agent -> relay, first message of an agent control
- *                         connection.
+ *                         connection, under the agent's certificate.
  *     SLUICE_A_VERSION: NLA_U32, SLUICE_PROTO_VERSION
- *     SLUICE_A_NAME: NLA_STRING, agent name, [A-Za-z0-9._-], 1..63 bytes
- *     SLUICE_A_TOKEN: NLA_BINARY, 1..SLUICE_TOKEN_MAX bytes, agent secret
+ *     SLUICE_A_NAME: NLA_STRING, agent name, [A-Za-z0-9._-], 1..63 bytes;
+ *                    must be its certificate's CN
+ *     [SLUICE_A_SECRET]: NLA_BINARY, SLUICE_SECRET_LEN bytes: the
+ *                    secondary id the relay handed out at the previous
+ *                    connect (absent on the first connect after enrollment
+ *                    or an operator reset).  A stale one locks the identity.
+ *     [SLUICE_A_SWITCH]: NLA_U8, the site's remote-access switch: 1 on,
+ *                    0 off (absent: on).  Also in the agent's heartbeats.
  *     [SLUICE_A_DEVICES]: NLA_NESTED, the devices the agent offers (an
  *                         agent without devices may leave it out)
  *         0: NLA_NESTED, one device (the attribute type is ignored)
@@ -54,16 +78,22 @@
  *     At most SLUICE_DEVICES_MAX devices, SLUICE_RANGES_MAX ranges each.
  *
  * SLUICE_CMD_CLIENT_HELLO  client -> relay, first message of a client
- *                          control connection.
+ *                          control connection, under the user's certificate.
  *     SLUICE_A_VERSION: NLA_U32
- *     SLUICE_A_NAME: NLA_STRING, user name
- *     SLUICE_A_TOKEN: NLA_BINARY, user secret
+ *     SLUICE_A_NAME: NLA_STRING, user name, the certificate's CN
+ *     SLUICE_A_PASSWORD: NLA_STRING, 1..SLUICE_PASSWORD_MAX bytes
+ *     [SLUICE_A_TOTP]: NLA_STRING, the current TOTP code (6 digits), for
+ *                      users with TOTP enabled
  *
  * SLUICE_CMD_HELLO_OK  relay -> agent or client, the HELLO was accepted.
  *     SLUICE_A_VERSION: NLA_U32, the relay's protocol version
  *     SLUICE_A_HEARTBEAT_MS: NLA_U32, interval at which both sides send
  *                            HEARTBEAT; a peer silent for three intervals
  *                            is dead
+ *     [SLUICE_A_SECRET]: to an agent: its next secondary id, to present
+ *                        at the next connect
+ *     [SLUICE_A_STATE]: to an agent: enum sluice_agent_state
+ *     [SLUICE_A_DOMAIN]: to an agent: its domain
  *
  * SLUICE_CMD_HEARTBEAT  both ways on control connections, no attributes.
  *
@@ -157,6 +187,12 @@
 #define SLUICE_RANGES_MAX 64		/* port ranges per device */
 #define SLUICE_ATTACH_TIMEOUT_MS 10000	/* OPEN -> both legs attached */
 #define SLUICE_DENIALS_MAX 256		/* denial counters per heartbeat */
+#define SLUICE_SECRET_LEN 32		/* agent secondary id */
+#define SLUICE_PASSWORD_MAX 1024
+#define SLUICE_TOTP_MAX 10		/* TOTP code, digits */
+#define SLUICE_CSR_MAX 4096		/* DER certificate request */
+#define SLUICE_CERT_MAX 8192		/* DER certificate */
+#define SLUICE_DOMAIN_MAX 255		/* "ROOT.acme.plant1" */
 
 enum sluice_cmd {
 	SLUICE_CMD_UNSPEC = 0,
@@ -173,6 +209,8 @@ enum sluice_cmd {
 	SLUICE_CMD_ATTACH = 11,
 	SLUICE_CMD_ATTACH_OK = 12,
 	SLUICE_CMD_AGENT_UPDATE = 13,
+	SLUICE_CMD_ENROLL = 14,
+	SLUICE_CMD_ENROLL_OK = 15,
 	__SLUICE_CMD_MAX
 };
 #define SLUICE_CMD_MAX (__SLUICE_CMD_MAX - 1)
@@ -193,6 +231,14 @@ enum sluice_attr {
 	SLUICE_A_ERR_MSG = 12,		/* NLA_STRING */
 	SLUICE_A_ENFORCEMENT = 13,	/* NLA_U8, enum sluice_enforcement */
 	SLUICE_A_DENIALS = 14,		/* NLA_NESTED, array of denial nests */
+	SLUICE_A_CSR = 15,		/* NLA_BINARY, DER */
+	SLUICE_A_CERT = 16,		/* NLA_BINARY, DER */
+	SLUICE_A_SECRET = 17,		/* NLA_BINARY, SLUICE_SECRET_LEN */
+	SLUICE_A_PASSWORD = 18,		/* NLA_STRING */
+	SLUICE_A_TOTP = 19,		/* NLA_STRING, digits */
+	SLUICE_A_SWITCH = 20,		/* NLA_U8, 0 off, 1 on */
+	SLUICE_A_DOMAIN = 21,		/* NLA_STRING */
+	SLUICE_A_STATE = 22,		/* NLA_U8, enum sluice_agent_state */
 	__SLUICE_A_LAST
 };
 #define SLUICE_A_MAX (__SLUICE_A_LAST - 1)
@@ -234,6 +280,12 @@ enum sluice_enforcement {
 	SLUICE_ENFORCE_KERNEL = 2,	/* its check and eBPF in the kernel */
 };
 
+/* SLUICE_A_STATE values. */
+enum sluice_agent_state {
+	SLUICE_AGENT_PENDING = 1,	/* enrolled, waits for an operator */
+	SLUICE_AGENT_ACTIVE = 2,
+};
+
 /* SLUICE_A_ERR_CODE values.  0 is never sent. */
 enum sluice_err {
 	SLUICE_E_PROTO = 1,		/* malformed or unexpected message */
@@ -250,6 +302,12 @@ enum sluice_err {
 	SLUICE_E_LIMIT = 12,		/* a resource limit was reached */
 	SLUICE_E_AGENT_GONE = 13,	/* agent disconnected during the request */
 	SLUICE_E_INTERNAL = 14,		/* failure inside the relay */
+	SLUICE_E_LOCKED = 15,		/* account, source or agent locked */
+	SLUICE_E_DISABLED = 16,		/* account or agent disabled */
+	SLUICE_E_EXPIRED = 17,		/* account or certificate expired */
+	SLUICE_E_FORBIDDEN = 18,	/* no grant, or outside its time window */
+	SLUICE_E_SWITCH_OFF = 19,	/* the site turned remote access off */
+	SLUICE_E_PENDING = 20,		/* agent waits for an operator's approval */
 	__SLUICE_E_LAST
 };
 #define SLUICE_E_MAX (__SLUICE_E_LAST - 1)

@@ -38,6 +38,18 @@ static struct nla_policy attr_policy[SLUICE_A_MAX + 1] = {
 			       .maxlen = SLUICE_ERR_MSG_MAX },
 	[SLUICE_A_ENFORCEMENT] = { .type = NLA_U8, .minlen = 1, .maxlen = 1 },
 	[SLUICE_A_DENIALS] = { .type = NLA_NESTED },
+	[SLUICE_A_CSR] = { .type = NLA_UNSPEC, .minlen = 1, .maxlen = SLUICE_CSR_MAX },
+	[SLUICE_A_CERT] = { .type = NLA_UNSPEC, .minlen = 1, .maxlen = SLUICE_CERT_MAX },
+	[SLUICE_A_SECRET] = { .type = NLA_UNSPEC, .minlen = SLUICE_SECRET_LEN,
+			      .maxlen = SLUICE_SECRET_LEN },
+	[SLUICE_A_PASSWORD] = { .type = NLA_STRING, .minlen = 2,
+				.maxlen = SLUICE_PASSWORD_MAX + 1 },
+	[SLUICE_A_TOTP] = { .type = NLA_STRING, .minlen = 2,
+			    .maxlen = SLUICE_TOTP_MAX + 1 },
+	[SLUICE_A_SWITCH] = { .type = NLA_U8, .minlen = 1, .maxlen = 1 },
+	[SLUICE_A_DOMAIN] = { .type = NLA_STRING, .minlen = 2,
+			      .maxlen = SLUICE_DOMAIN_MAX + 1 },
+	[SLUICE_A_STATE] = { .type = NLA_U8, .minlen = 1, .maxlen = 1 },
 };
 
 static struct nla_policy denial_policy[SLUICE_DENIAL_A_MAX + 1] = {
@@ -67,13 +79,11 @@ static const struct {
 } cmd_table[SLUICE_CMD_MAX + 1] = {
 	[SLUICE_CMD_ERROR] = { "ERROR", BIT(SLUICE_A_ERR_CODE) },
 	[SLUICE_CMD_AGENT_HELLO] = { "AGENT_HELLO",
-				     BIT(SLUICE_A_VERSION) |
-					     BIT(SLUICE_A_NAME) |
-					     BIT(SLUICE_A_TOKEN) },
+				     BIT(SLUICE_A_VERSION) | BIT(SLUICE_A_NAME) },
 	[SLUICE_CMD_CLIENT_HELLO] = { "CLIENT_HELLO",
 				      BIT(SLUICE_A_VERSION) |
 					      BIT(SLUICE_A_NAME) |
-					      BIT(SLUICE_A_TOKEN) },
+					      BIT(SLUICE_A_PASSWORD) },
 	[SLUICE_CMD_HELLO_OK] = { "HELLO_OK", BIT(SLUICE_A_VERSION) |
 						      BIT(SLUICE_A_HEARTBEAT_MS) },
 	[SLUICE_CMD_HEARTBEAT] = { "HEARTBEAT", 0 },
@@ -91,6 +101,11 @@ static const struct {
 				BIT(SLUICE_A_SESSION_ID) | BIT(SLUICE_A_TOKEN) },
 	[SLUICE_CMD_ATTACH_OK] = { "ATTACH_OK", 0 },
 	[SLUICE_CMD_AGENT_UPDATE] = { "AGENT_UPDATE", BIT(SLUICE_A_DEVICES) },
+	[SLUICE_CMD_ENROLL] = { "ENROLL", BIT(SLUICE_A_NAME) | BIT(SLUICE_A_TOKEN) |
+						  BIT(SLUICE_A_CSR) },
+	[SLUICE_CMD_ENROLL_OK] = { "ENROLL_OK", BIT(SLUICE_A_CERT) |
+							BIT(SLUICE_A_DOMAIN) |
+							BIT(SLUICE_A_STATE) },
 };
 
 static const char *const attr_names[SLUICE_A_MAX + 1] = {
@@ -101,6 +116,10 @@ static const char *const attr_names[SLUICE_A_MAX + 1] = {
 	[SLUICE_A_PORT] = "PORT",	      [SLUICE_A_SESSION_ID] = "SESSION_ID",
 	[SLUICE_A_ERR_CODE] = "ERR_CODE",     [SLUICE_A_ERR_MSG] = "ERR_MSG",
 	[SLUICE_A_ENFORCEMENT] = "ENFORCEMENT", [SLUICE_A_DENIALS] = "DENIALS",
+	[SLUICE_A_CSR] = "CSR",		      [SLUICE_A_CERT] = "CERT",
+	[SLUICE_A_SECRET] = "SECRET",	      [SLUICE_A_PASSWORD] = "PASSWORD",
+	[SLUICE_A_TOTP] = "TOTP",	      [SLUICE_A_SWITCH] = "SWITCH",
+	[SLUICE_A_DOMAIN] = "DOMAIN",	      [SLUICE_A_STATE] = "STATE",
 };
 
 const char *sl_cmd_name(uint8_t cmd)
@@ -127,6 +146,12 @@ const char *sl_err_name(uint32_t code)
 		[SLUICE_E_LIMIT] = "limit reached",
 		[SLUICE_E_AGENT_GONE] = "agent disconnected",
 		[SLUICE_E_INTERNAL] = "internal relay error",
+		[SLUICE_E_LOCKED] = "locked",
+		[SLUICE_E_DISABLED] = "disabled",
+		[SLUICE_E_EXPIRED] = "expired",
+		[SLUICE_E_FORBIDDEN] = "not allowed",
+		[SLUICE_E_SWITCH_OFF] = "remote access switched off at the site",
+		[SLUICE_E_PENDING] = "agent awaits approval",
 	};
 
 	if (code <= SLUICE_E_MAX && names[code])
@@ -430,6 +455,18 @@ int sl_wire_parse(void *buf, size_t len, struct sl_msg_in *m, char *why,
 		ret = walk_denials(m->tb[SLUICE_A_DENIALS], NULL, why, whylen);
 		if (ret < 0)
 			return ret;
+	}
+	if (m->tb[SLUICE_A_SWITCH] && nla_get_u8(m->tb[SLUICE_A_SWITCH]) > 1) {
+		snprintf(why, whylen, "%s: switch %u", sl_cmd_name(m->cmd),
+			 nla_get_u8(m->tb[SLUICE_A_SWITCH]));
+		return -EBADMSG;
+	}
+	if (m->tb[SLUICE_A_STATE] &&
+	    (nla_get_u8(m->tb[SLUICE_A_STATE]) < SLUICE_AGENT_PENDING ||
+	     nla_get_u8(m->tb[SLUICE_A_STATE]) > SLUICE_AGENT_ACTIVE)) {
+		snprintf(why, whylen, "%s: agent state %u", sl_cmd_name(m->cmd),
+			 nla_get_u8(m->tb[SLUICE_A_STATE]));
+		return -EBADMSG;
 	}
 	if (m->tb[SLUICE_A_ENFORCEMENT]) {
 		uint8_t e = nla_get_u8(m->tb[SLUICE_A_ENFORCEMENT]);

@@ -76,8 +76,12 @@ void relay_conn_close(struct relay *r, struct relay_conn *c, const char *why)
 
 	if (c->kind == CONN_CLOSED)
 		return;
-	if (c->kind == CONN_AGENT || c->kind == CONN_CLIENT)
+	if (c->kind == CONN_AGENT || c->kind == CONN_CLIENT) {
 		sl_log_info("%s %s disconnected (%s)", kind_name(c), c->name, why);
+		relay_audit(r, c->kind == CONN_AGENT ? "agent.disconnect" : "user.disconnect",
+			    c->name, NULL, c->agent ? c->agent->domain : NULL, c->addr,
+			    "closed", "%s", why);
+	}
 	else if (c->kind == CONN_NEW)
 		sl_log_debug("connection from %s closed (%s)", c->addr, why);
 	if (c->kind == CONN_AGENT || c->kind == CONN_CLIENT)

@@ -143,6 +143,7 @@ static void tick(struct relay *r)
 		relay_conn_tick(r, c);
 	}
 	relay_sessions_tick(r);
+	relay_identity_tick(r);
 	if (r->listen_paused)
 		set_listeners(r, true);
 }

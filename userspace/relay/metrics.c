@@ -38,10 +38,18 @@ const char *const relay_hs_fail_names[__HS_FAIL_MAX] = {
 };
 
 const char *const relay_auth_fail_names[__AUTH_FAIL_MAX] = {
-	[AUTH_FAIL_TOKEN] = "bad_token",
 	[AUTH_FAIL_VERSION] = "bad_version",
 	[AUTH_FAIL_DUPLICATE] = "duplicate",
 	[AUTH_FAIL_SESSION_TOKEN] = "bad_session_token",
+	[AUTH_FAIL_NO_CERT] = "no_certificate",
+	[AUTH_FAIL_BAD_CERT] = "bad_certificate",
+	[AUTH_FAIL_UNKNOWN] = "unknown_identity",
+	[AUTH_FAIL_PASSWORD] = "bad_password",
+	[AUTH_FAIL_TOTP] = "bad_totp",
+	[AUTH_FAIL_LOCKED] = "locked",
+	[AUTH_FAIL_DISABLED] = "disabled",
+	[AUTH_FAIL_JOIN_TOKEN] = "bad_join_token",
+	[AUTH_FAIL_STALE_SECRET] = "stale_secondary_id",
 };
 
 static const char *const ra_drop_names[RA_DROP_MAX] = {
@@ -286,6 +294,15 @@ char *relay_metrics_render(struct relay *r, size_t *len)
 	      relay_admission_in_kernel(r));
 	gauge(&o, "sluice_source_lockouts_active", "Sources locked out after failed logins.",
 	      relay_admission_lockouts(r));
+	meta(&o, "sluice_enrollments_total", "counter", "Agent enrollments, by outcome.");
+	put(&o, "sluice_enrollments_total{outcome=\"refused\"} %llu\n",
+	    (unsigned long long)st->enrollments[0]);
+	put(&o, "sluice_enrollments_total{outcome=\"ok\"} %llu\n",
+	    (unsigned long long)st->enrollments[1]);
+	meta(&o, "sluice_audit_write_failures_total", "counter",
+	     "Audit records that could not be written.");
+	put(&o, "sluice_audit_write_failures_total %llu\n",
+	    (unsigned long long)st->audit_failures);
 	meta(&o, "sluice_metrics_requests_total", "counter", "HTTP requests to this endpoint.");
 	put(&o, "sluice_metrics_requests_total %llu\n", (unsigned long long)st->http_requests);
 	meta(&o, "sluice_certificate_expiry_timestamp_seconds", "gauge",

@@ -50,8 +50,6 @@ struct relay_config {
 	struct relay_listen listen[RELAY_LISTEN_MAX];
 	unsigned int nlisten;
 	char state_dir[1024];
-	char agent_token[SLUICE_TOKEN_MAX + 1];
-	char client_token[SLUICE_TOKEN_MAX + 1];
 	uint64_t heartbeat_ms;
 	uint64_t handshake_timeout_ms;
 	uint64_t max_sessions;
@@ -65,6 +63,14 @@ struct relay_config {
 	unsigned int nblocklist;
 	uint64_t source_lockout_failures; /* 0: never lock sources out */
 	uint64_t source_lockout_ms;	/* lockout and failure window */
+	bool approval_mode;		/* new agents wait for an operator */
+	uint64_t login_failures;	/* account locks after this many; 0 never */
+	uint64_t login_lockout_ms;	/* lockout and failure window */
+	uint64_t agent_cert_days;
+	uint64_t user_cert_days;
+	char timezone[64];		/* grant time windows; "" : the system's */
+	char audit_log[1100];
+	char audit_syslog[300];		/* "", off, local[:PATH], udp:H:P, tcp:H:P */
 };
 
 enum relay_conn_kind {
@@ -78,12 +84,19 @@ enum relay_conn_kind {
 
 struct relay_session;
 struct relay_admission;
+struct store;
+struct sl_ca;
+struct sl_audit;
+struct sl_cert_info;
 
 struct relay_agent {
 	char name[SLUICE_NAME_MAX + 1];
 	struct relay_conn *conn;
 	struct sl_device_info *devices;
 	unsigned int ndevices;
+	char domain[SLUICE_DOMAIN_MAX + 1];
+	bool pending;			/* enrolled, not approved: offers nothing */
+	bool switch_off;		/* the site turned remote access off */
 	uint8_t enforcement;		/* enum sluice_enforcement, 0: not said */
 	uint64_t denials_reported;	/* sum of its last heartbeat's counters */
 	UT_hash_handle hh;
@@ -161,6 +174,11 @@ struct relay {
 	int metrics_fd;
 	struct relay_stats stats;
 	struct relay_admission *admission;	/* admission.c */
+	struct store *store;		/* state.db (identity.c) */
+	struct sl_ca *agent_ca, *user_ca;
+	X509_STORE *verify_store;	/* both CAs */
+	struct sl_audit *audit;		/* journal.c */
+	uint64_t store_polled_ms;
 	time_t started;			/* wall clock, for uptime */
 	time_t cert_not_after;		/* relay certificate expiry */
 	bool listen_paused;
@@ -174,6 +192,45 @@ struct relay {
 	uint64_t now_ms;
 	volatile int stop;
 };
+
+/* identity.c: store, CAs and the client-certificate side of TLS */
+int relay_identity_init(struct relay *r, char *why, size_t whylen);
+void relay_identity_uninit(struct relay *r);
+/* The verified peer certificate of c: 0, -ENOKEY (none), -EKEYREJECTED. */
+int relay_peer_cert(struct relay_conn *c, struct sl_cert_info *info, char *why,
+		    size_t whylen);
+/* Timer: audit day boundaries; operator changes reach live connections. */
+void relay_identity_tick(struct relay *r);
+
+/* journal.c: audit records (fsync'd before the relay answers) */
+int relay_audit_open(struct relay *r, char *why, size_t whylen);
+void relay_audit_close(struct relay *r);
+bool relay_audit_syslog_valid(const char *v);
+void relay_audit(struct relay *r, const char *event, const char *actor,
+		 const char *object, const char *domain, const char *source,
+		 const char *outcome, const char *fmt, ...)
+	__attribute__((format(printf, 8, 9)));
+
+/* login.c: HELLOs of agents and clients; enroll.c: ENROLL */
+void relay_login_agent(struct relay *r, struct relay_conn *c, struct sl_msg_in *m);
+void relay_login_client(struct relay *r, struct relay_conn *c, struct sl_msg_in *m);
+void relay_enroll(struct relay *r, struct relay_conn *c, struct sl_msg_in *m);
+/* Refuses the first message of c: ERROR, then close. */
+void relay_refuse(struct relay *r, struct relay_conn *c, uint32_t seq,
+		  enum sluice_err code, const char *text);
+
+/* access.c: a user's grants, read once per request */
+struct store_grant;
+struct relay_grants {
+	const char *user;
+	struct store_grant *g;
+	size_t n;
+};
+int relay_grants_load(struct relay *r, const char *user, struct relay_grants *g);
+void relay_grants_free(struct relay_grants *g);
+/* May the user reach agent a now?  0, or an SLUICE_E_* with the rule in why. */
+int relay_access(const struct relay_grants *g, const struct relay_agent *a,
+		 char *why, size_t whylen);
 
 /* config.c */
 void relay_config_defaults(struct relay_config *cfg);
@@ -199,6 +256,11 @@ void relay_conn_tick(struct relay *r, struct relay_conn *c);
 void relay_control_dispatch(struct relay *r, struct relay_conn *c,
 			    struct sl_msg_in *m);
 void relay_agent_remove(struct relay *r, struct relay_agent *a);
+struct store_agent;
+/* After a successful login: the connection becomes an agent or a client. */
+void relay_agent_register(struct relay *r, struct relay_conn *c, struct sl_msg_in *m,
+			  const struct store_agent *row, const unsigned char *secret);
+void relay_client_register(struct relay *r, struct relay_conn *c, struct sl_msg_in *m);
 
 /* http.c: the metrics endpoint's connections */
 int relay_http_init(struct relay *r, char *why, size_t whylen);

@@ -113,6 +113,32 @@ static void count_bytes(struct relay *r, struct relay_session *s)
 	s->counted[1] = s->pump.end[1].rx_bytes;
 }
 
+#define SESSION_OBJECT(s, buf) \
+	(snprintf(buf, sizeof(buf), "%s/%s:%u", (s)->agent, (s)->device, (s)->port), buf)
+
+static void audit_open(struct relay *r, struct relay_session *s)
+{
+	char object[2 * SLUICE_NAME_MAX + 16];
+
+	relay_audit(r, "session.open", s->user, SESSION_OBJECT(s, object), NULL,
+		    s->ctl[0] ? s->ctl[0]->addr : NULL, "ok", "session %016llx",
+		    (unsigned long long)s->id);
+}
+
+static void audit_close(struct relay *r, struct relay_session *s, const char *why)
+{
+	char object[2 * SLUICE_NAME_MAX + 16];
+
+	relay_audit(r, "session.close", s->user, SESSION_OBJECT(s, object), NULL,
+		    s->ctl[0] ? s->ctl[0]->addr : NULL,
+		    relay_outcome_names[s->outcome],
+		    "session %016llx, %s; %llu bytes to device, %llu bytes to client, %.3f s",
+		    (unsigned long long)s->id, why,
+		    (unsigned long long)(s->pumping ? s->pump.end[0].rx_bytes : 0),
+		    (unsigned long long)(s->pumping ? s->pump.end[1].rx_bytes : 0),
+		    s->pumping ? (double)(r->now_ms - s->started_ms) / 1000.0 : 0.0);
+}
+
 void relay_session_close(struct relay *r, struct relay_session *s,
 			 const char *why)
 {
@@ -134,6 +160,7 @@ void relay_session_close(struct relay *r, struct relay_session *s,
 		sl_log_info("session %016llx closed before it started (%s): client %s -> %s/%s:%u",
 			    (unsigned long long)s->id, why, s->user, s->agent,
 			    s->device, s->port);
+	audit_close(r, s, why);
 	s->state = SESSION_CLOSED;
 	HASH_DEL(r->sessions, s);
 	r->nsessions--;
@@ -283,6 +310,7 @@ void relay_session_try_start(struct relay *r, struct relay_session *s)
 	sl_log_info("session %016llx: relaying client %s <-> %s/%s:%u",
 		    (unsigned long long)s->id, s->user, s->agent, s->device,
 		    s->port);
+	audit_open(r, s);
 	relay_session_pump(r, s);
 }
 
