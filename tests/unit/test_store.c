@@ -46,6 +46,7 @@ static struct store *open_store(unsigned int busy_ms)
 static int setup(void **state)
 {
 	(void)state;
+	umask(022);
 	snprintf(dir, sizeof(dir), "/tmp/sluice-test-store.XXXXXX");
 	if (!mkdtemp(dir))
 		return -1;
@@ -108,11 +109,20 @@ static void test_migrate_empty(void **state)
 {
 	struct store_domain *d;
 	struct store *again;
+	char path[128];
+	struct stat st;
 	size_t n;
 
 	(void)state;
 	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
 	assert_int_equal(store_domain_exists(s, "ROOT"), 1);
+	/* Owner only, whatever the umask: it holds password hashes. */
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	snprintf(path, sizeof(path), "%s/state.db-wal", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(store_domain_list(s, &d, &n), 0);
 	assert_int_equal(n, 1);
 	free(d);

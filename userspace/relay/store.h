@@ -64,7 +64,7 @@ struct store;
 struct store *store_open(const char *state_dir, unsigned int busy_ms, int *err,
 			 char *why, size_t whylen);
 void store_close(struct store *s);	/* NULL-safe */
-/* The reason of the last failure of a call on s ("" after success). */
+/* The reason of the last failure of a call on s; NULL-safe. */
 const char *store_why(const struct store *s);
 /* PRAGMA user_version of the open database. */
 int store_schema_version(struct store *s);
