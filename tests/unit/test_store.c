@@ -462,6 +462,65 @@ static void test_totp_encrypted(void **state)
 	assert_false(u.totp_enabled);
 }
 
+/* Two processes make secret.key at once: both end up with the same key. */
+static void test_secret_key_race(void **state)
+{
+	unsigned char out[STORE_TOTP_SECRET_MAX];
+	int round, i, status, go[2];
+	char name[32];
+	size_t len;
+	pid_t pid[2];
+
+	(void)state;
+	for (round = 0; round < 5; round++) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/secret.key", dir);
+		unlink(path);
+		store_close(s);
+		s = open_store(0);	/* forget the loaded key */
+		for (i = 0; i < 2; i++) {
+			snprintf(name, sizeof(name), "r%d-%d", round, i);
+			assert_int_equal(store_user_create(s, name, PHC, 0, NOW),
+					 0);
+		}
+		assert_int_equal(pipe(go), 0);
+		for (i = 0; i < 2; i++) {
+			pid[i] = fork();
+			assert_true(pid[i] >= 0);
+			if (pid[i] == 0) {
+				struct store *mine;
+				char c;
+				int r;
+
+				close(go[1]);
+				mine = open_store(10000);
+				if (!mine || read(go[0], &c, 1) != 0)
+					_exit(3);
+				snprintf(name, sizeof(name), "r%d-%d", round, i);
+				r = store_user_totp_set(mine, name,
+							(const unsigned char *)name,
+							strlen(name));
+				store_close(mine);
+				_exit(r ? 1 : 0);
+			}
+		}
+		close(go[0]);
+		close(go[1]);
+		for (i = 0; i < 2; i++) {
+			assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+			assert_true(WIFEXITED(status));
+			assert_int_equal(WEXITSTATUS(status), 0);
+		}
+		for (i = 0; i < 2; i++) {
+			snprintf(name, sizeof(name), "r%d-%d", round, i);
+			assert_int_equal(store_user_totp_get(s, name, out, &len),
+					 0);
+			assert_memory_equal(out, name, strlen(name));
+		}
+	}
+}
+
 static void test_lockouts(void **state)
 {
 	struct store_lockout *l;
@@ -809,6 +868,7 @@ int main(void)
 		T(test_devices),
 		T(test_users),
 		T(test_totp_encrypted),
+		T(test_secret_key_race),
 		T(test_lockouts),
 		T(test_certs),
 		T(test_grants),
