@@ -16,7 +16,7 @@ PKGS=(
 	libargon2-dev		# Argon2id password hashes
 	libnl-3-dev libnl-genl-3-dev
 	uthash-dev
-	libsqlite3-dev sqlite3	# relay state store; sqlite3(1) in tests
+	libsqlite3-dev		# relay state store (state.db)
 	libbpf-dev bpftool	# agent eBPF enforcement: libbpf, skeletons
 	libcmocka-dev		# unit tests
 	clang llvm		# fuzzers; llvm-symbolizer for sanitizer reports

@@ -20,7 +20,7 @@
 FUZZ_RUN_TIME ?= 60
 FUZZ_CC ?= clang
 FD := build/fuzz
-TARGETS := wire conf http
+TARGETS := wire conf http csr
 
 PKGS := libnl-3.0 libnl-genl-3.0 openssl libbpf libargon2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -41,6 +41,7 @@ LIB_DEPS := $(LIB_SRC) $(wildcard userspace/lib/*.h) include/uapi/sluice.h
 ARGS_wire := -max_len=70000
 ARGS_conf := -max_len=4096 -dict=tests/fuzz/conf.dict
 ARGS_http := -max_len=9000
+ARGS_csr := -max_len=4096
 
 export ASAN_OPTIONS ?= abort_on_error=1:detect_leaks=1:symbolize=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
@@ -86,6 +87,11 @@ $(FD)/seeds-http: $(wildcard tests/fuzz/corpus/http/*)
 	$(call msg,GEN,$@)
 	$(Q)rm -rf $@ && mkdir -p $@
 	$(Q)cp tests/fuzz/corpus/http/* $@/
+
+$(FD)/seeds-csr: $(wildcard tests/fuzz/corpus/csr/*)
+	$(call msg,GEN,$@)
+	$(Q)rm -rf $@ && mkdir -p $@
+	$(Q)cp tests/fuzz/corpus/csr/* $@/
 
 run: $(TARGETS:%=run-%)
 

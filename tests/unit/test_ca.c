@@ -13,11 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509v3.h>
@@ -394,6 +396,148 @@ static void test_cert_pem_roundtrip(void **state)
 	sl_ca_free(ca);
 }
 
+/* Both handshakes over a socketpair, stepped in turn; 1 when both done. */
+static int handshake(SSL *srv, SSL *cli)
+{
+	bool s_done = false, c_done = false;
+	int i, r;
+
+	for (i = 0; i < 1000 && !(s_done && c_done); i++) {
+		if (!c_done) {
+			r = SSL_do_handshake(cli);
+			if (r == 1)
+				c_done = true;
+			else if (SSL_get_error(cli, r) != SSL_ERROR_WANT_READ)
+				return 0;
+		}
+		if (!s_done) {
+			r = SSL_do_handshake(srv);
+			if (r == 1)
+				s_done = true;
+			else if (SSL_get_error(srv, r) != SSL_ERROR_WANT_READ)
+				return 0;
+		}
+	}
+	/* TLS 1.3: the client learns of a refusal on its first read. */
+	if (s_done && c_done) {
+		char c;
+
+		r = SSL_write(srv, "k", 1);
+		if (r != 1)
+			return 0;
+		r = SSL_read(cli, &c, 1);
+		return r == 1;
+	}
+	return 0;
+}
+
+/* A TLS session as the relay will run it: server trusts both CAs. */
+static int mtls(X509 *cert, EVP_PKEY *key, X509_STORE *st, bool require,
+		struct sl_cert_info *info)
+{
+	SSL_CTX *sctx, *cctx;
+	SSL *srv, *cli;
+	int sv[2], ok, ret;
+
+	assert_true(sl_tls_identity_ensure(dir, why, sizeof(why)) >= 0);
+	sctx = sl_tls_server_ctx(path("relay.key"), path("relay.crt"), why,
+				 sizeof(why));
+	assert_non_null(sctx);
+	assert_int_equal(sl_ca_ctx_verify_peers(sctx, st, require), 0);
+	cctx = sl_tls_client_ctx(why, sizeof(why));
+	assert_non_null(cctx);
+	if (cert) {
+		assert_int_equal(SSL_CTX_use_certificate(cctx, cert), 1);
+		assert_int_equal(SSL_CTX_use_PrivateKey(cctx, key), 1);
+	}
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv),
+			 0);
+	srv = SSL_new(sctx);
+	cli = SSL_new(cctx);
+	SSL_set_fd(srv, sv[0]);
+	SSL_set_fd(cli, sv[1]);
+	SSL_set_accept_state(srv);
+	SSL_set_connect_state(cli);
+	ok = handshake(srv, cli);
+	ret = ok ? sl_ca_peer_info(srv, info) : -ECONNABORTED;
+	ERR_clear_error();
+	SSL_free(srv);
+	SSL_free(cli);
+	close(sv[0]);
+	close(sv[1]);
+	SSL_CTX_free(sctx);
+	SSL_CTX_free(cctx);
+	return ret;
+}
+
+static void test_mtls(void **state)
+{
+	struct sl_ca *agents = agent_ca(), *users, *rogue;
+	const char *paths[2];
+	struct sl_cert_info info;
+	X509 *ucert, *acert, *rcert;
+	unsigned char *der;
+	EVP_PKEY *ukey, *akey;
+	X509_STORE *st;
+	size_t len;
+
+	(void)state;
+	users = sl_ca_load_or_create(dir, SL_CA_USER, "sluice user CA", NULL,
+				     why, sizeof(why));
+	assert_non_null(users);
+	assert_int_equal(mkdir(path("other"), 0700), 0);
+	rogue = sl_ca_load_or_create(path("other"), SL_CA_USER, "sluice user CA",
+				     NULL, why, sizeof(why));
+	assert_non_null(rogue);
+	paths[0] = sl_ca_cert_path(agents);
+	paths[1] = sl_ca_cert_path(users);
+	st = sl_ca_store_new(paths, 2, why, sizeof(why));
+	assert_non_null(st);
+
+	/* A user with the PKCS#12 credential. */
+	assert_int_equal(sl_ca_issue_p12(users, "alice", 30, "pw",
+					 path("alice.p12"), NULL, why,
+					 sizeof(why)), 0);
+	assert_int_equal(sl_p12_load(path("alice.p12"), "pw", &ukey, &ucert, why,
+				     sizeof(why)), 0);
+	assert_int_equal(mtls(ucert, ukey, st, true, &info), 0);
+	assert_string_equal(info.cn, "alice");
+	assert_true(sl_ca_issued(users, ucert));
+	assert_false(sl_ca_issued(agents, ucert));
+
+	/* An enrolled agent. */
+	der = make_csr("agent.key", "plant1", &len);
+	acert = sl_ca_sign_csr(agents, der, len, "plant1", 30, NULL, why,
+			       sizeof(why));
+	assert_non_null(acert);
+	akey = sl_key_load_or_create(path("agent.key"), why, sizeof(why));
+	assert_non_null(akey);
+	assert_int_equal(mtls(acert, akey, st, true, &info), 0);
+	assert_string_equal(info.cn, "plant1");
+	assert_true(sl_ca_issued(agents, acert));
+	assert_false(sl_ca_issued(users, acert));
+
+	/* Same name, same key, another CA: refused in the handshake. */
+	rcert = sl_ca_sign_csr(rogue, der, len, "plant1", 30, NULL, why,
+			       sizeof(why));
+	assert_non_null(rcert);
+	assert_int_equal(mtls(rcert, akey, st, true, &info), -ECONNABORTED);
+	/* No certificate: refused when required, anonymous otherwise. */
+	assert_int_equal(mtls(NULL, NULL, st, true, &info), -ECONNABORTED);
+	assert_int_equal(mtls(NULL, NULL, st, false, &info), -ENOENT);
+
+	X509_free(rcert);
+	X509_free(acert);
+	EVP_PKEY_free(akey);
+	free(der);
+	X509_free(ucert);
+	EVP_PKEY_free(ukey);
+	X509_STORE_free(st);
+	sl_ca_free(rogue);
+	sl_ca_free(users);
+	sl_ca_free(agents);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -407,6 +551,7 @@ int main(void)
 		T(test_p12),
 		T(test_requester_key),
 		T(test_cert_pem_roundtrip),
+		T(test_mtls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,6 +46,7 @@ static struct store *open_store(unsigned int busy_ms)
 static int setup(void **state)
 {
 	(void)state;
+	umask(022);
 	snprintf(dir, sizeof(dir), "/tmp/sluice-test-store.XXXXXX");
 	if (!mkdtemp(dir))
 		return -1;
@@ -108,11 +109,20 @@ static void test_migrate_empty(void **state)
 {
 	struct store_domain *d;
 	struct store *again;
+	char path[128];
+	struct stat st;
 	size_t n;
 
 	(void)state;
 	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
 	assert_int_equal(store_domain_exists(s, "ROOT"), 1);
+	/* Owner only, whatever the umask: it holds password hashes. */
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	snprintf(path, sizeof(path), "%s/state.db-wal", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(store_domain_list(s, &d, &n), 0);
 	assert_int_equal(n, 1);
 	free(d);
@@ -450,6 +460,65 @@ static void test_totp_encrypted(void **state)
 	assert_int_equal(store_user_totp_clear(s, "alice"), 0);
 	assert_int_equal(store_user_get(s, "alice", &u), 0);
 	assert_false(u.totp_enabled);
+}
+
+/* Two processes make secret.key at once: both end up with the same key. */
+static void test_secret_key_race(void **state)
+{
+	unsigned char out[STORE_TOTP_SECRET_MAX];
+	int round, i, status, go[2];
+	char name[32];
+	size_t len;
+	pid_t pid[2];
+
+	(void)state;
+	for (round = 0; round < 5; round++) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/secret.key", dir);
+		unlink(path);
+		store_close(s);
+		s = open_store(0);	/* forget the loaded key */
+		for (i = 0; i < 2; i++) {
+			snprintf(name, sizeof(name), "r%d-%d", round, i);
+			assert_int_equal(store_user_create(s, name, PHC, 0, NOW),
+					 0);
+		}
+		assert_int_equal(pipe(go), 0);
+		for (i = 0; i < 2; i++) {
+			pid[i] = fork();
+			assert_true(pid[i] >= 0);
+			if (pid[i] == 0) {
+				struct store *mine;
+				char c;
+				int r;
+
+				close(go[1]);
+				mine = open_store(10000);
+				if (!mine || read(go[0], &c, 1) != 0)
+					_exit(3);
+				snprintf(name, sizeof(name), "r%d-%d", round, i);
+				r = store_user_totp_set(mine, name,
+							(const unsigned char *)name,
+							strlen(name));
+				store_close(mine);
+				_exit(r ? 1 : 0);
+			}
+		}
+		close(go[0]);
+		close(go[1]);
+		for (i = 0; i < 2; i++) {
+			assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+			assert_true(WIFEXITED(status));
+			assert_int_equal(WEXITSTATUS(status), 0);
+		}
+		for (i = 0; i < 2; i++) {
+			snprintf(name, sizeof(name), "r%d-%d", round, i);
+			assert_int_equal(store_user_totp_get(s, name, out, &len),
+					 0);
+			assert_memory_equal(out, name, strlen(name));
+		}
+	}
 }
 
 static void test_lockouts(void **state)
@@ -799,6 +868,7 @@ int main(void)
 		T(test_devices),
 		T(test_users),
 		T(test_totp_encrypted),
+		T(test_secret_key_race),
 		T(test_lockouts),
 		T(test_certs),
 		T(test_grants),

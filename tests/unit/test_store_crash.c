@@ -189,8 +189,6 @@ static void test_kill_during_writes(void **state)
 	pid_t pid;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/sluice-test-crash.XXXXXX");
-	assert_non_null(mkdtemp(dir));
 	s = store_open(dir, 0, &err, why, sizeof(why));
 	assert_non_null(s);
 	assert_int_equal(store_domain_create(s, "ROOT.site", NOW), 0);
@@ -228,13 +226,26 @@ static void test_kill_during_writes(void **state)
 		      progressed);
 	/* Every writer committed before it was killed. */
 	assert_int_equal(progressed, ROUNDS);
-	assert_int_equal(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/sluice-test-crash.XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kill_during_writes),
+		cmocka_unit_test_setup_teardown(test_kill_during_writes, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -551,6 +551,39 @@ int sl_ca_verify(X509_STORE *store, X509 *leaf, STACK_OF(X509) *chain,
 	return ret;
 }
 
+int sl_ca_ctx_verify_peers(SSL_CTX *ctx, X509_STORE *store, bool require)
+{
+	if (!SSL_CTX_set1_verify_cert_store(ctx, store) ||
+	    !X509_VERIFY_PARAM_set_purpose(SSL_CTX_get0_param(ctx),
+					   X509_PURPOSE_SSL_CLIENT)) {
+		ERR_clear_error();
+		return -ENOMEM;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
+			   (require ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
+	return 0;
+}
+
+int sl_ca_peer_info(SSL *ssl, struct sl_cert_info *info)
+{
+	X509 *peer = SSL_get0_peer_certificate(ssl);
+
+	if (!peer)
+		return -ENOENT;
+	if (SSL_get_verify_result(ssl) != X509_V_OK)
+		return -EKEYREJECTED;
+	return sl_cert_info_get(peer, info);
+}
+
+bool sl_ca_issued(const struct sl_ca *ca, X509 *x)
+{
+	bool ok = X509_check_issued(ca->cert, x) == X509_V_OK &&
+		  X509_verify(x, ca->key) == 1;
+
+	ERR_clear_error();
+	return ok;
+}
+
 EVP_PKEY *sl_key_load_or_create(const char *path, char *why, size_t whylen)
 {
 	EVP_PKEY *key;

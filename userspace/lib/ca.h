@@ -20,6 +20,7 @@
 #define SL_CA_H
 
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -105,6 +106,21 @@ X509_STORE *sl_ca_store_new(const char *const *ca_paths, size_t n, char *why,
  */
 int sl_ca_verify(X509_STORE *store, X509 *leaf, STACK_OF(X509) *chain,
 		 time_t now, char *why, size_t whylen);
+
+/*
+ * Server side of mutual TLS: ctx verifies peer certificates against store
+ * (which ctx takes a reference of) for the client purpose.  require: a
+ * peer without a certificate fails the handshake; without it (enrollment
+ * shares the listener) such a peer gets through with no peer certificate.
+ */
+int sl_ca_ctx_verify_peers(SSL_CTX *ctx, X509_STORE *store, bool require);
+/*
+ * After the handshake: info of the peer's verified certificate.  -ENOENT
+ * when the peer sent none, -EKEYREJECTED when it did not verify.
+ */
+int sl_ca_peer_info(SSL *ssl, struct sl_cert_info *info);
+/* True when ca signed x: tells agent from user certificates. */
+bool sl_ca_issued(const struct sl_ca *ca, X509 *x);
 
 /* ---- requester side (agent enrollment) ---- */
 

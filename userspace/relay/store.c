@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -431,7 +433,7 @@ struct store *store_open(const char *state_dir, unsigned int busy_ms, int *err,
 {
 	struct store *s = calloc(1, sizeof(*s));
 	char path[1100];
-	int rc, ret;
+	int rc, ret, fd;
 
 	if (!s) {
 		*err = -ENOMEM;
@@ -440,6 +442,20 @@ struct store *store_open(const char *state_dir, unsigned int busy_ms, int *err,
 	}
 	snprintf(s->dir, sizeof(s->dir), "%s", state_dir);
 	snprintf(path, sizeof(path), "%s/" STORE_DB_FILE, state_dir);
+	/*
+	 * The database holds password hashes: owner only.  Made here, not by
+	 * SQLite (which follows the umask); its -wal and -shm files take the
+	 * database file's mode.
+	 */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1 || fchmod(fd, 0600) == -1) {
+		ret = store_err(s, -errno, "cannot open %s: %s", path,
+				strerror(errno));
+		if (fd != -1)
+			close(fd);
+		goto err;
+	}
+	close(fd);
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 			     SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
 			     SQLITE_OPEN_EXRESCODE, NULL);
@@ -448,8 +464,6 @@ struct store *store_open(const char *state_dir, unsigned int busy_ms, int *err,
 				s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		goto err;
 	}
-	/* The database holds password hashes: owner only. */
-	chmod(path, 0600);
 	sqlite3_busy_timeout(s->db, busy_ms ? (int)busy_ms : 5000);
 	ret = exec(s, "PRAGMA journal_mode = WAL");
 	if (!ret)

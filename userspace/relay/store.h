@@ -64,7 +64,7 @@ struct store;
 struct store *store_open(const char *state_dir, unsigned int busy_ms, int *err,
 			 char *why, size_t whylen);
 void store_close(struct store *s);	/* NULL-safe */
-/* The reason of the last failure of a call on s ("" after success). */
+/* The reason of the last failure of a call on s; NULL-safe. */
 const char *store_why(const struct store *s);
 /* PRAGMA user_version of the open database. */
 int store_schema_version(struct store *s);
@@ -290,12 +290,15 @@ int store_lockout_fail(struct store *s, enum store_lock_kind kind,
 /* 1 and *until (may be NULL) when locked at now, 0 when not, -errno. */
 int store_lockout_check(struct store *s, enum store_lock_kind kind,
 			const char *key, int64_t now, int64_t *until);
-/* Operator lock (until 0: far future) and unlock; success resets too. */
+/*
+ * Operator actions: lock until a time (0: until cleared), and clear, which
+ * unlocks and forgets the failure count.
+ */
 int store_lockout_set(struct store *s, enum store_lock_kind kind,
 		      const char *key, int64_t until, const char *reason);
 int store_lockout_clear(struct store *s, enum store_lock_kind kind,
 			const char *key);
-/* Locked at now (kind 0: every kind). */
+/* Keys locked at now (kind 0: every kind). */
 int store_lockout_list(struct store *s, enum store_lock_kind kind, int64_t now,
 		       struct store_lockout **out, size_t *n);
 /* Forgets expired locks and stale counts; returns how many, or -errno. */
