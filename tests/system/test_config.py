@@ -18,14 +18,14 @@ import harness
 
 def _relay_text(port, state_dir, bad):
     lines = ["# relay", "listen = 127.0.0.1:%d" % port, "state_dir = %s" % state_dir,
-             "agent_token = a-secret", "client_token = c-secret"]
+             "approval_mode = no", "login_failures = 3"]
     lines.insert(len(lines) - 1, bad)  # not the last line: the parser must stop there
     return lines
 
 
 def _agent_text(port, state_dir, bad, in_device=False):
     lines = ["# agent", "name = agent1", "relay = 127.0.0.1:%d" % port,
-             "token = a-secret", "state_dir = %s" % state_dir]
+             "join_token = sjt_0123456789abcdef", "state_dir = %s" % state_dir]
     dev = ["", "[device plc]", "host = 127.0.0.1", "ports = 502"]
     if in_device:
         dev.insert(3, bad)
@@ -35,7 +35,7 @@ def _agent_text(port, state_dir, bad, in_device=False):
 
 def _client_text(port, state_dir, bad):
     return ["# client", "relay = 127.0.0.1:%d" % port, bad, "user = tester",
-            "token = c-secret", "state_dir = %s" % state_dir]
+            "certificate = /nonexistent/tester.p12", "state_dir = %s" % state_dir]
 
 
 # (program, case): (how to write the file around the bad line, the bad line)
@@ -43,12 +43,16 @@ CASES = {
     ("relay", "unknown_key"): (_relay_text, "frobnicate = yes"),
     ("relay", "bad_duration"): (_relay_text, "heartbeat_interval = soon"),
     ("relay", "bad_number"): (_relay_text, "max_sessions = many"),
+    ("relay", "old_token"): (_relay_text, "agent_token = a-secret"),
+    ("relay", "bad_bool"): (_relay_text, "approval_mode = maybe"),
     ("agent", "unknown_key"): (_agent_text, "colour = red"),
     ("agent", "unknown_device_key"):
         (lambda p, s, b: _agent_text(p, s, b, in_device=True), "colour = red"),
     ("agent", "bad_ports"):
         (lambda p, s, b: _agent_text(p, s, b, in_device=True), "ports = 502, 99999"),
     ("agent", "bad_name"): (_agent_text, "name = bad name!"),
+    ("agent", "old_token"): (_agent_text, "token = a-secret"),
+    ("agent", "bad_switch"): (_agent_text, "remote_access_switch = relative/path"),
     ("client", "unknown_key"): (_client_text, "colour = red"),
     ("client", "bad_port"): (_client_text, "relay = 127.0.0.1:http"),
 }

@@ -177,7 +177,7 @@ def unprivileged_agent(sluice, procs, require):
     os.chmod(home, 0o755)
     os.chown(home, nobody.pw_uid, nobody.pw_gid)
     relay = sluice.start_relay()
-    conf, _ = sluice.agent_conf(relay.port, devices={"plc": "80"},
+    conf, _ = sluice.agent_conf(relay, devices={"plc": "80"},
                                 state_dir=os.path.join(home, "state"),
                                 extra="require_kernel_enforcement = %s\n"
                                 % ("yes" if require else "no"))
@@ -326,7 +326,7 @@ def test_lockout_after_failed_logins_and_blocklist(sluice, procs, netns):
     assert m['sluice_admission_drops_total{reason="lockout"}'] == 2
     assert m['sluice_admission_drops_total{reason="blocklist"}'] == 1
     assert m["sluice_source_lockouts_active"] == 1
-    assert m['sluice_auth_failures_total{reason="bad_token"}'] == 3
+    assert m['sluice_auth_failures_total{reason="no_certificate"}'] == 3
 
 
 RELOAD_PROBE = r'''

@@ -76,6 +76,10 @@ void relay_conn_close(struct relay *r, struct relay_conn *c, const char *why)
 
 	if (c->kind == CONN_CLOSED)
 		return;
+	if (c->auth_job) {
+		relay_passwork_forget(r, c->auth_job);
+		c->auth_job = NULL;
+	}
 	if (c->kind == CONN_AGENT || c->kind == CONN_CLIENT) {
 		sl_log_info("%s %s disconnected (%s)", kind_name(c), c->name, why);
 		relay_audit(r, c->kind == CONN_AGENT ? "agent.disconnect" : "user.disconnect",

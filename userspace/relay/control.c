@@ -128,12 +128,13 @@ void relay_agent_register(struct relay *r, struct relay_conn *c, struct sl_msg_i
 	send_hello_ok(r, c, m->seq, a, secret);
 }
 
-void relay_client_register(struct relay *r, struct relay_conn *c, struct sl_msg_in *m)
+void relay_client_register(struct relay *r, struct relay_conn *c, const char *user,
+			   uint32_t seq)
 {
 	c->kind = CONN_CLIENT;
-	snprintf(c->name, sizeof(c->name), "%s", sl_wire_str(m, SLUICE_A_NAME));
+	snprintf(c->name, sizeof(c->name), "%s", user);
 	sl_log_info("user %s logged in from %s", c->name, c->addr);
-	send_hello_ok(r, c, m->seq, NULL, NULL);
+	send_hello_ok(r, c, seq, NULL, NULL);
 }
 
 /* The agent reloaded its configuration: its new device list replaces the old. */
@@ -418,7 +419,10 @@ void relay_control_dispatch(struct relay *r, struct relay_conn *c,
 		     c->name, m->seq);
 	switch (c->kind) {
 	case CONN_NEW:
-		if (m->cmd == SLUICE_CMD_AGENT_HELLO)
+		if (c->auth_job)
+			relay_refuse(r, c, m->seq, SLUICE_E_PROTO,
+				     "no request before the answer to the HELLO");
+		else if (m->cmd == SLUICE_CMD_AGENT_HELLO)
 			relay_login_agent(r, c, m);
 		else if (m->cmd == SLUICE_CMD_CLIENT_HELLO)
 			relay_login_client(r, c, m);

@@ -212,6 +212,8 @@ int relay_loop_run(struct relay *r)
 				accept_all(r, r->listen_fd[tag]);
 			} else if (tag == TAG_METRICS) {
 				relay_http_accept(r);
+			} else if (tag == TAG_PASSWORK) {
+				relay_passwork_event(r);
 			} else if (tag == TAG_SIGNAL) {
 				struct signalfd_siginfo si;
 

@@ -173,6 +173,10 @@ int main(int argc, char **argv)
 		sl_log_err("%s", err);
 		goto out;
 	}
+	if (relay_passwork_start(&r, err, sizeof(err))) {
+		sl_log_err("%s", err);
+		goto out;
+	}
 	if (relay_admission_start(&r, err, sizeof(err)))
 		sl_log_warn("kernel admission filter unavailable: %s; blocklist and lockouts "
 			    "are enforced after accept(), connection rates are not limited", err);
@@ -186,6 +190,7 @@ int main(int argc, char **argv)
 	ret = relay_loop_run(&r) ? 1 : 0;
 out:
 	relay_admission_stop(&r);
+	relay_passwork_stop(&r);
 	relay_loop_uninit(&r);
 	relay_identity_uninit(&r);
 	SSL_CTX_free(r.tls);

@@ -33,6 +33,7 @@
 /* epoll tags below any pointer: listeners, then these. */
 #define TAG_SIGNAL RELAY_LISTEN_MAX
 #define TAG_METRICS (RELAY_LISTEN_MAX + 1)
+#define TAG_PASSWORK (RELAY_LISTEN_MAX + 2)
 
 /* An address prefix of the metrics allow-list. */
 struct sl_cidr {
@@ -124,6 +125,7 @@ struct relay_conn {
 
 	uint64_t accepted_ms;
 	uint64_t deadline_ms;	/* CONN_NEW, CONN_HTTP: end of the window */
+	struct relay_auth_job *auth_job; /* CONN_NEW: password check running */
 	uint64_t last_rx_ms, last_tx_ms;
 
 	struct relay_agent *agent;	/* CONN_AGENT */
@@ -178,6 +180,7 @@ struct relay {
 	struct sl_ca *agent_ca, *user_ca;
 	X509_STORE *verify_store;	/* both CAs */
 	struct sl_audit *audit;		/* journal.c */
+	struct relay_passwork *passwork; /* passwork.c */
 	uint64_t store_polled_ms;
 	time_t started;			/* wall clock, for uptime */
 	time_t cert_not_after;		/* relay certificate expiry */
@@ -211,7 +214,31 @@ void relay_audit(struct relay *r, const char *event, const char *actor,
 		 const char *outcome, const char *fmt, ...)
 	__attribute__((format(printf, 8, 9)));
 
+/*
+ * passwork.c: a client login waiting for its Argon2id check, which runs
+ * on a worker thread.  conn is cleared (under the worker's lock) when the
+ * connection closes first.
+ */
+struct relay_auth_job {
+	struct relay_conn *conn;
+	uint32_t seq;
+	char name[SLUICE_NAME_MAX + 1];
+	char totp[SLUICE_TOTP_MAX + 1];	/* "" : none sent */
+	char phc[256];
+	char password[SLUICE_PASSWORD_MAX + 1];
+	int result;			/* sl_password_verify() */
+	struct relay_auth_job *next;
+};
+struct relay_passwork;
+int relay_passwork_start(struct relay *r, char *why, size_t whylen);
+void relay_passwork_stop(struct relay *r);
+void relay_passwork_submit(struct relay *r, struct relay_auth_job *j);
+void relay_passwork_forget(struct relay *r, struct relay_auth_job *j);
+void relay_passwork_event(struct relay *r);	/* TAG_PASSWORK */
+
 /* login.c: HELLOs of agents and clients; enroll.c: ENROLL */
+void relay_login_client_finish(struct relay *r, struct relay_conn *c,
+			       const struct relay_auth_job *j);
 void relay_login_agent(struct relay *r, struct relay_conn *c, struct sl_msg_in *m);
 void relay_login_client(struct relay *r, struct relay_conn *c, struct sl_msg_in *m);
 void relay_enroll(struct relay *r, struct relay_conn *c, struct sl_msg_in *m);
@@ -260,7 +287,8 @@ struct store_agent;
 /* After a successful login: the connection becomes an agent or a client. */
 void relay_agent_register(struct relay *r, struct relay_conn *c, struct sl_msg_in *m,
 			  const struct store_agent *row, const unsigned char *secret);
-void relay_client_register(struct relay *r, struct relay_conn *c, struct sl_msg_in *m);
+void relay_client_register(struct relay *r, struct relay_conn *c, const char *user,
+			   uint32_t seq);
 
 /* http.c: the metrics endpoint's connections */
 int relay_http_init(struct relay *r, char *why, size_t whylen);
