@@ -731,6 +731,9 @@ class Sluice:
                 "relay = 127.0.0.1:%d\nuser = %s\ncertificate = %s\n"
                 "password_file = %s\nstate_dir = %s\n"
                 % (relay.port, user, p12, self.password_file(password), state_dir))
+        if password and password != self.PASSWORD:
+            # The PKCS#12 file keeps the password it was issued with.
+            text += "certificate_password_file = %s\n" % self.password_file()
         if fingerprint:
             text += "relay_fingerprint = %s\n" % fingerprint
         return self.write(self._name("client") + ".conf", text)

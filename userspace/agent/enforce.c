@@ -677,7 +677,8 @@ int agent_enforce_reload(struct agent *a, const struct agent_device *devs,
 		free(na);
 		return -ENOMEM;
 	}
-	memcpy(copy, devs, n * sizeof(*copy));
+	if (n)	/* devs is NULL for an agent without devices */
+		memcpy(copy, devs, n * sizeof(*copy));
 	/* Resolve outside the lock; a failure leaves that device no address
 	 * until a session resolves it again. */
 	for (d = 0; d < n; d++)

@@ -14,6 +14,7 @@ struct client_config {
 	char user[SLUICE_NAME_MAX + 1];
 	char certificate[1024];		/* the user's PKCS#12 file */
 	char password_file[1024];	/* "" : $SLUICE_PASSWORD or a prompt */
+	char certificate_password_file[1024];	/* "" : the login password */
 	char state_dir[SL_STATE_DIR_MAX];
 	struct sl_relay_addr relay;
 };

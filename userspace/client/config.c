@@ -35,8 +35,10 @@ static int client_conf_key(struct sl_conf *c, const char *section,
 		snprintf(cfg->user, sizeof(cfg->user), "%s", value);
 		return 0;
 	}
-	if (!strcmp(key, "certificate") || !strcmp(key, "password_file")) {
-		char *out = key[0] == 'c' ? cfg->certificate : cfg->password_file;
+	if (!strcmp(key, "certificate") || !strcmp(key, "password_file") ||
+	    !strcmp(key, "certificate_password_file")) {
+		char *out = !strcmp(key, "certificate") ? cfg->certificate :
+			    key[0] == 'p' ? cfg->password_file : cfg->certificate_password_file;
 
 		if (value[0] != '/' || strlen(value) >= sizeof(cfg->certificate))
 			return sl_conf_error(c, "%s: '%s' must be an absolute path", key, value);
@@ -44,7 +46,8 @@ static int client_conf_key(struct sl_conf *c, const char *section,
 		return 0;
 	}
 	return sl_conf_error(c, "unknown key '%s' (known: relay, user, certificate, "
-			     "password_file, relay_fingerprint, state_dir)", key);
+			     "password_file, certificate_password_file, relay_fingerprint, "
+			     "state_dir)", key);
 }
 
 int client_config_load(struct client_config *cfg, const char *path, char *err,

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The user's credentials: the PKCS#12 file an operator issued (certificate
- * and key, opened with the user's password), the password itself, and a
+ * and key, opened with the user's password or certificate_password_file),
+ * the password itself, and a
  * TOTP code when the account has one.  The password comes from
  * password_file, then $SLUICE_PASSWORD, then a prompt on the terminal.
  */
@@ -74,6 +75,7 @@ static int prompt(const char *what, char *out, size_t len)
 int client_identity_load(struct client *c)
 {
 	const char *env = getenv("SLUICE_PASSWORD");
+	char p12_password[SLUICE_PASSWORD_MAX + 1];
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
 	char why[1024];
@@ -93,7 +95,14 @@ int client_identity_load(struct client *c)
 		sl_log_err("empty password");
 		return -1;
 	}
-	ret = sl_p12_load(c->cfg.certificate, c->password, &key, &cert, why, sizeof(why));
+	/* The PKCS#12 file has its own password when the operator chose one. */
+	snprintf(p12_password, sizeof(p12_password), "%s", c->password);
+	if (c->cfg.certificate_password_file[0] &&
+	    read_password_file(c->cfg.certificate_password_file, p12_password,
+			       sizeof(p12_password)))
+		return -1;
+	ret = sl_p12_load(c->cfg.certificate, p12_password, &key, &cert, why, sizeof(why));
+	OPENSSL_cleanse(p12_password, sizeof(p12_password));
 	if (ret) {
 		sl_log_err("%s: %s%s", c->cfg.certificate, why,
 			   ret == -EACCES ? " (wrong password, or not the file the "

@@ -224,8 +224,10 @@ static void login_failed(struct relay *r, struct relay_conn *c,
 	int64_t lock_s = (int64_t)(r->cfg.login_lockout_ms / 1000);
 	bool locked = false;
 
+	/* Failures count within 15 minutes, or the lockout if longer. */
 	store_user_login_failed(r->store, j->name, (unsigned int)r->cfg.login_failures,
-				lock_s, lock_s, (int64_t)time(NULL), &locked);
+				lock_s > 900 ? lock_s : 900, lock_s, (int64_t)time(NULL),
+				&locked);
 	if (locked) {
 		sl_log_warn("user %s locked for %lld s after %llu failed logins", j->name,
 			    (long long)lock_s, (unsigned long long)r->cfg.login_failures);
@@ -234,7 +236,7 @@ static void login_failed(struct relay *r, struct relay_conn *c,
 			    (unsigned long long)r->cfg.login_failures, (long long)lock_s);
 	}
 	refuse_login(r, c, j->name, j->seq, "user", reason, SLUICE_E_AUTH, rule,
-		     "authentication failed: wrong password or TOTP code");
+		     "wrong password or TOTP code");
 }
 
 static int check_totp(struct relay *r, struct relay_conn *c, const struct relay_auth_job *j,
