@@ -21,7 +21,7 @@ FUZZ_TIME ?= 60
 FUZZ_SMOKE_TIME ?= 5
 
 CC ?= cc
-PKGS := libnl-3.0 libnl-genl-3.0 openssl
+PKGS := libnl-3.0 libnl-genl-3.0 openssl liburing
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

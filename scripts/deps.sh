@@ -15,6 +15,7 @@ PKGS=(
 	libssl-dev openssl
 	libnl-3-dev libnl-genl-3-dev
 	uthash-dev
+	liburing-dev		# the relay's io_uring data plane
 	libbpf-dev bpftool	# agent eBPF enforcement: libbpf, skeletons
 	libcmocka-dev		# unit tests
 	clang llvm		# fuzzers; llvm-symbolizer for sanitizer reports

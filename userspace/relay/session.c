@@ -105,7 +105,7 @@ enum relay_outcome relay_outcome_of(enum sluice_err code)
 /* Adds the bytes moved since the last call to the relay's counters. */
 static void count_bytes(struct relay *r, struct relay_session *s)
 {
-	if (!s->pumping)
+	if (!s->pumping || s->dp_handle)	/* the workers count their own */
 		return;
 	r->stats.bytes_to_device += s->pump.end[0].rx_bytes - s->counted[0];
 	r->stats.bytes_to_client += s->pump.end[1].rx_bytes - s->counted[1];
@@ -113,27 +113,47 @@ static void count_bytes(struct relay *r, struct relay_session *s)
 	s->counted[1] = s->pump.end[1].rx_bytes;
 }
 
+static void log_end(struct relay *r, struct relay_session *s, const char *why)
+{
+	uint64_t to_dev = s->dp_handle ? s->dp_bytes[0] : s->pump.end[0].rx_bytes;
+	uint64_t to_cl = s->dp_handle ? s->dp_bytes[1] : s->pump.end[1].rx_bytes;
+
+	r->stats.sessions[s->outcome]++;
+	if (s->pumping) {
+		r->stats.sessions_ended_path[s->path]++;
+		sl_log_info("session %016llx closed (%s): client %s -> %s/%s:%u, "
+			    "%llu bytes to device, %llu bytes to client, %.3f s, path %s (%s)",
+			    (unsigned long long)s->id, why, s->user, s->agent,
+			    s->device, s->port, (unsigned long long)to_dev,
+			    (unsigned long long)to_cl,
+			    (double)(r->now_ms - s->started_ms) / 1000.0,
+			    relay_path_names[s->path],
+			    s->dp_handle ? "io_uring" : "epoll");
+	} else {
+		sl_log_info("session %016llx closed before it started (%s): client %s -> %s/%s:%u",
+			    (unsigned long long)s->id, why, s->user, s->agent,
+			    s->device, s->port);
+	}
+}
+
+/*
+ * Closes a session.  One that a data-plane worker relays is only unlinked
+ * here and told to stop: its end is logged and counted, and it is freed,
+ * when the worker's result comes back (relay_session_dp_done).
+ */
 void relay_session_close(struct relay *r, struct relay_session *s,
 			 const char *why)
 {
+	bool in_dp = s->dp_handle && !s->dp_done;
 	int i;
 
 	if (s->state == SESSION_CLOSED)
 		return;
 	count_bytes(r, s);
-	r->stats.sessions[s->outcome]++;
-	if (s->pumping)
-		sl_log_info("session %016llx closed (%s): client %s -> %s/%s:%u, "
-			    "%llu bytes to device, %llu bytes to client, %.3f s",
-			    (unsigned long long)s->id, why, s->user, s->agent,
-			    s->device, s->port,
-			    (unsigned long long)s->pump.end[0].rx_bytes,
-			    (unsigned long long)s->pump.end[1].rx_bytes,
-			    (double)(r->now_ms - s->started_ms) / 1000.0);
+	if (in_dp)
+		relay_dp_cancel(r->dp, s->dp_handle, why);
 	else
-		sl_log_info("session %016llx closed before it started (%s): client %s -> %s/%s:%u",
-			    (unsigned long long)s->id, why, s->user, s->agent,
-			    s->device, s->port);
+		log_end(r, s, why);
 	s->state = SESSION_CLOSED;
 	HASH_DEL(r->sessions, s);
 	r->nsessions--;
@@ -155,6 +175,28 @@ void relay_session_close(struct relay *r, struct relay_session *s,
 			relay_conn_close(r, leg, why);
 		}
 	}
+	if (!in_dp)
+		LIST_INSERT_HEAD(&r->dead_sessions, s, link);
+}
+
+void relay_session_dp_done(void *arg, void *cookie,
+			   const struct relay_dp_result *res)
+{
+	struct relay *r = arg;
+	struct relay_session *s = cookie;
+
+	s->dp_done = true;
+	s->dp_bytes[0] = res->bytes[0];
+	s->dp_bytes[1] = res->bytes[1];
+	s->path = res->path;
+	if (res->ok)
+		s->outcome = OUTCOME_OK;
+	if (s->state != SESSION_CLOSED) {
+		relay_session_close(r, s, res->why);
+		return;
+	}
+	/* Closed by the control side while the worker still had it. */
+	log_end(r, s, res->why);
 	LIST_INSERT_HEAD(&r->dead_sessions, s, link);
 }
 
@@ -263,27 +305,53 @@ void relay_session_attach(struct relay *r, struct relay_conn *c,
 	leg_attached(r, s, c, leg);
 }
 
+/* Takes a leg's SSL and socket away from the control loop. */
+static void leg_detach(struct relay *r, struct relay_conn *c, SSL **ssl, int *fd)
+{
+	epoll_ctl(r->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	*ssl = c->ssl;
+	*fd = c->fd;
+	c->ssl = NULL;
+	c->fd = -1;
+	c->session = NULL;
+	c->kind = CONN_CLOSED;
+	LIST_INSERT_HEAD(&r->dead_conns, c, link);
+}
+
 void relay_session_try_start(struct relay *r, struct relay_session *s)
 {
 	struct relay_conn *cl = s->legs[0], *ag = s->legs[1];
+	SSL *ssl[2];
+	int fd[2];
 
 	if (s->state != SESSION_ACTIVE || s->pumping || !cl || !ag ||
 	    cl->tx || ag->tx)
 		return;
-	if (sl_pump_init(&s->pump, cl->fd, cl->ssl, ag->fd, ag->ssl,
-			 RELAY_PUMP_BUF)) {
+	if (r->dp) {
+		leg_detach(r, cl, &ssl[0], &fd[0]);
+		leg_detach(r, ag, &ssl[1], &fd[1]);
+		s->legs[0] = s->legs[1] = NULL;
+		s->dp_handle = relay_dp_submit(r->dp, s, ssl, fd);
+		if (!s->dp_handle) {
+			relay_session_close(r, s, "out of memory");
+			return;
+		}
+	} else if (sl_pump_init(&s->pump, cl->fd, cl->ssl, ag->fd, ag->ssl,
+				RELAY_PUMP_BUF)) {
 		relay_session_close(r, s, "out of memory");
 		return;
 	}
 	s->pumping = true;
+	s->path = PATH_USERSPACE;
 	s->started_ms = r->now_ms;
 	r->stats.sessions_started_userspace++;
 	relay_hist_observe(&r->stats.setup_seconds,
 			   (double)(r->now_ms - s->created_ms) / 1000.0);
-	sl_log_info("session %016llx: relaying client %s <-> %s/%s:%u",
+	sl_log_info("session %016llx: relaying client %s <-> %s/%s:%u (%s)",
 		    (unsigned long long)s->id, s->user, s->agent, s->device,
-		    s->port);
-	relay_session_pump(r, s);
+		    s->port, r->dp ? "io_uring data plane" : "control loop");
+	if (!r->dp)
+		relay_session_pump(r, s);
 }
 
 void relay_session_pump(struct relay *r, struct relay_session *s)
