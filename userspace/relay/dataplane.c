@@ -107,7 +107,7 @@ struct dp_leg {
 	char *out;
 	size_t out_len, out_cap;
 	char *snd;
-	size_t snd_off, snd_len;
+	size_t snd_off, snd_len, snd_cap;
 	bool recv_armed;		/* a multishot receive is posted */
 	bool recv_cancelled;		/* and a cancel for it too */
 	bool send_armed;
@@ -440,14 +440,19 @@ static void arm_send(struct dp_worker *w, struct dp_leg *l)
 	if (l->send_armed)
 		return;
 	if (l->snd_off == l->snd_len) {
+		char *p = l->snd;
+		size_t cap = l->snd_cap;
+
 		if (!l->out_len)
 			return;
-		free(l->snd);
+		/* Swap: the drained buffer is filled next. */
 		l->snd = l->out;
+		l->snd_cap = l->out_cap;
 		l->snd_len = l->out_len;
 		l->snd_off = 0;
-		l->out = NULL;
-		l->out_len = l->out_cap = 0;
+		l->out = p;
+		l->out_cap = cap;
+		l->out_len = 0;
 	}
 	sqe = get_sqe(w);
 	if (!sqe)
@@ -500,6 +505,17 @@ static void step(struct dp_sess *s)
 	sess_end(s, true, "finished");
 	return;
 busy:
+	if (!pending_out(&s->leg[0]) && !pending_out(&s->leg[1])) {
+		/* Nothing to send either way: an idle session keeps no buffer. */
+		for (i = 0; i < 2; i++) {
+			struct dp_leg *l = &s->leg[i];
+
+			free(l->out);
+			free(l->snd);
+			l->out = l->snd = NULL;
+			l->out_cap = l->snd_cap = 0;
+		}
+	}
 	for (i = 0; i < 2; i++) {
 		struct dp_leg *l = &s->leg[i];
 		/* Keep reading a leg after its close_notify: that is how a
@@ -561,11 +577,8 @@ static void on_send(struct dp_leg *l, const struct io_uring_cqe *cqe)
 	l->send_armed = false;
 	if (cqe->res >= 0) {
 		l->snd_off += (size_t)cqe->res;
-		if (l->snd_off == l->snd_len) {
-			free(l->snd);
-			l->snd = NULL;
+		if (l->snd_off == l->snd_len)
 			l->snd_off = l->snd_len = 0;
-		}
 		step(s);
 	} else if (!s->closing) {
 		snprintf(why, sizeof(why), "write on end %d: %s", l->idx,
