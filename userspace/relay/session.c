@@ -305,6 +305,18 @@ void relay_session_attach(struct relay *r, struct relay_conn *c,
 	leg_attached(r, s, c, leg);
 }
 
+/*
+ * A leg with a kernel TLS direction cannot get the data plane's BIO: the
+ * record sequence of that direction lives in the kernel.  Such sessions
+ * (not made today: the relay does not enable kTLS) stay in the loop's pump,
+ * which works through the socket BIO.  See docs/datapath.md.
+ */
+static bool leg_in_kernel(const struct relay_conn *c)
+{
+	return BIO_get_ktls_send(SSL_get_wbio(c->ssl)) ||
+	       BIO_get_ktls_recv(SSL_get_rbio(c->ssl));
+}
+
 /* Takes a leg's SSL and socket away from the control loop. */
 static void leg_detach(struct relay *r, struct relay_conn *c, SSL **ssl, int *fd)
 {
@@ -327,7 +339,7 @@ void relay_session_try_start(struct relay *r, struct relay_session *s)
 	if (s->state != SESSION_ACTIVE || s->pumping || !cl || !ag ||
 	    cl->tx || ag->tx)
 		return;
-	if (r->dp) {
+	if (r->dp && !leg_in_kernel(cl) && !leg_in_kernel(ag)) {
 		leg_detach(r, cl, &ssl[0], &fd[0]);
 		leg_detach(r, ag, &ssl[1], &fd[1]);
 		s->legs[0] = s->legs[1] = NULL;
@@ -349,8 +361,8 @@ void relay_session_try_start(struct relay *r, struct relay_session *s)
 			   (double)(r->now_ms - s->created_ms) / 1000.0);
 	sl_log_info("session %016llx: relaying client %s <-> %s/%s:%u (%s)",
 		    (unsigned long long)s->id, s->user, s->agent, s->device,
-		    s->port, r->dp ? "io_uring data plane" : "control loop");
-	if (!r->dp)
+		    s->port, s->dp_handle ? "io_uring data plane" : "control loop");
+	if (!s->dp_handle)
 		relay_session_pump(r, s);
 }
 
