@@ -310,3 +310,20 @@ def test_reset_agent_leg_closes_client_leg(sluice):
                             timeout=30)
     finally:
         agent.close()
+
+
+def test_control_loop_fallback(sluice, echo_device):
+    """data_threads = 0 keeps the control loop's pump (also what a host
+    without io_uring gets): sessions still relay, half-close included, and
+    say which loop moved them."""
+    relay = sluice.start_relay(extra="data_threads = 0\n")
+    relay.proc.wait_log(r"data plane unavailable|no data-plane threads", timeout=20)
+    sluice.start_agent(relay, devices={"plc": str(echo_device.port)})
+    _, lport = sluice.forward(relay, "agent1/plc:%d" % echo_device.port)
+    payload = harness.pattern_bytes(300 * 1024, "fallback")
+    with harness.connect(lport) as s:
+        harness.send_all(s, payload)
+        s.shutdown(socket.SHUT_WR)
+        assert harness.recv_all(s) == payload
+    relay.proc.wait_log(r"session \S+ closed \(finished\).*path userspace \(epoll\)", timeout=30)
+    assert metrics(relay)['sluice_sessions_relayed_total{path="userspace"}'] == 1

@@ -25,6 +25,7 @@ import socket
 import sys
 import tempfile
 import threading
+import traceback
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,7 +45,7 @@ def tls_stat():
 
 
 def main():
-    bindir = Path(sys.argv[1] if len(sys.argv) > 1 else REPO / "build" / "release" / "bin")
+    bindir = Path(sys.argv[1] if len(sys.argv) > 1 else REPO / "build" / "release" / "bin").resolve()
     bins = {p: str(bindir / p) for p in ("sluice-relay", "sluice-agent", "sluice-client")}
     for p in bins.values():
         if not os.access(p, os.X_OK):
@@ -94,8 +95,8 @@ def main():
         assert int(m.group(2)) == SIZE and int(m.group(3)) == SIZE, m.group(0)
         assert (m.group(4), m.group(5)) == ("userspace", "io_uring"), m.group(0)
         ok = True
-    except Exception as e:  # reported with the logs
-        print("relay_e2e: FAIL: %r" % (e,))
+    except Exception:  # reported with the logs
+        print("relay_e2e: FAIL:\n%s" % traceback.format_exc())
     finally:
         sl.close()
         after = tls_stat()

@@ -875,7 +875,8 @@ err:
 
 const char *relay_dp_describe(const struct relay_dp *dp)
 {
-	return dp ? dp->desc : "no data-plane threads";
+	return dp ? dp->desc :
+		    "no data-plane threads (data_threads = 0): sessions are relayed by the control loop";
 }
 
 static void post(struct dp_worker *w, struct dp_msg *m)
