@@ -21,9 +21,9 @@ FUZZ_TIME ?= 60
 FUZZ_SMOKE_TIME ?= 5
 
 CC ?= cc
-PKGS := libnl-3.0 libnl-genl-3.0 openssl libargon2 sqlite3
+PKGS := libnl-3.0 libnl-genl-3.0 openssl libargon2 liburing sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs libnl-3.0 libnl-genl-3.0 openssl libargon2 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs libnl-3.0 libnl-genl-3.0 openssl libargon2 liburing 2>/dev/null)
 # Only the relay (its state store) links SQLite.
 SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null)
 

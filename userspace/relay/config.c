@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "log.h"
@@ -10,11 +12,15 @@
 
 void relay_config_defaults(struct relay_config *cfg)
 {
+	long n;
+
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/sluice-relay");
 	cfg->heartbeat_ms = 60000;
 	cfg->handshake_timeout_ms = 10000;
 	cfg->max_sessions = 10000;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	cfg->data_threads = n > 0 ? (uint64_t)(n > 256 ? 256 : n) : 1;
 	cfg->metrics_on = true;
 	snprintf(cfg->metrics.host, sizeof(cfg->metrics.host), "127.0.0.1");
 	cfg->metrics.port = 9464;
@@ -160,6 +166,12 @@ static int relay_conf_key(struct sl_conf *c, const char *section,
 		return set_duration(c, key, value, 100, &cfg->handshake_timeout_ms);
 	if (!strcmp(key, "max_sessions"))
 		return set_count(c, key, value, 1, &cfg->max_sessions);
+	if (!strcmp(key, "data_threads")) {
+		if (sl_parse_uint(value, 0, 256, &cfg->data_threads))
+			return sl_conf_error(c, "data_threads: '%s' is not a number from 0 to 256",
+					     value);
+		return 0;
+	}
 	if (!strcmp(key, "metrics_listen")) {
 		cfg->metrics_on = strcmp(value, "off") != 0;
 		if (cfg->metrics_on &&
@@ -182,7 +194,7 @@ static int relay_conf_key(struct sl_conf *c, const char *section,
 	if (!strcmp(key, "source_lockout_time"))
 		return set_duration(c, key, value, 1000, &cfg->source_lockout_ms);
 	return sl_conf_error(c, "unknown key '%s' (known: listen, state_dir, "
-			     "heartbeat_interval, handshake_timeout, max_sessions, "
+			     "heartbeat_interval, handshake_timeout, max_sessions, data_threads, "
 			     "metrics_listen, metrics_allow, admission_rate, admission_burst, "
 			     "admission_blocklist, source_lockout_failures, source_lockout_time, "
 			     "approval_mode, login_failures, login_lockout, agent_cert_days, "

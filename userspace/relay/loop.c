@@ -23,11 +23,35 @@
 
 static int signal_fd = -1;
 
+/* Starts the io_uring workers; without them sessions are pumped here. */
+static void dataplane_init(struct relay *r)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_DATAPLANE };
+	char why[256] = "";
+	int ret;
+
+	r->dp_efd = -1;
+	ret = relay_dp_init(&r->dp, (unsigned int)r->cfg.data_threads, &r->dp_efd,
+			    why, sizeof(why));
+	if (!ret && r->dp && epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->dp_efd, &ev) == -1) {
+		snprintf(why, sizeof(why), "epoll_ctl: %s", strerror(errno));
+		relay_dp_uninit(r->dp, relay_session_dp_done, r);
+		r->dp = NULL;
+		ret = -1;
+	}
+	if (ret)
+		sl_log_warn("data plane unavailable (%s): sessions are relayed by "
+			    "the control loop", why);
+	else
+		sl_log_info("data plane: %s", relay_dp_describe(r->dp));
+}
+
 int relay_loop_init(struct relay *r, char *why, size_t whylen)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t mask;
 	unsigned int i;
+	int ret;
 
 	LIST_INIT(&r->conns);
 	LIST_INIT(&r->dead_conns);
@@ -65,7 +89,13 @@ int relay_loop_init(struct relay *r, char *why, size_t whylen)
 	}
 	ev.data.u64 = TAG_SIGNAL;
 	epoll_ctl(r->epfd, EPOLL_CTL_ADD, signal_fd, &ev);
-	return relay_http_init(r, why, whylen);
+	ret = relay_http_init(r, why, whylen);
+	if (ret)
+		return ret;
+	/* After the metrics listener: tests (and operators) take "listening
+	 * on" to mean the relay's ports are up. */
+	dataplane_init(r);
+	return 0;
 }
 
 static void set_listeners(struct relay *r, bool on)
@@ -214,6 +244,8 @@ int relay_loop_run(struct relay *r)
 				relay_http_accept(r);
 			} else if (tag == TAG_PASSWORK) {
 				relay_passwork_event(r);
+			} else if (tag == TAG_DATAPLANE) {
+				relay_dp_reap(r->dp, relay_session_dp_done, r);
 			} else if (tag == TAG_SIGNAL) {
 				struct signalfd_siginfo si;
 
@@ -242,6 +274,10 @@ void relay_loop_uninit(struct relay *r)
 
 	while ((c = LIST_FIRST(&r->conns)))
 		relay_conn_close(r, c, "relay shutting down");
+	/* Sessions in the data plane end there, and come back to be freed. */
+	r->now_ms = sl_now_ms();
+	relay_dp_uninit(r->dp, relay_session_dp_done, r);
+	r->dp = NULL;
 	reap(r);
 	for (i = 0; i < r->nlisten; i++)
 		close(r->listen_fd[i]);

@@ -220,7 +220,10 @@ char *relay_metrics_render(struct relay *r, size_t *len)
 	struct relay_session *s, *tmp;
 	struct relay_conn *c;
 	struct out o = { 0 };
-	uint64_t bytes[2] = { st->bytes_to_device, st->bytes_to_client };
+	uint64_t bytes[2] = { st->bytes_to_device + relay_dp_bytes(r->dp, PATH_USERSPACE, 0),
+			      st->bytes_to_client + relay_dp_bytes(r->dp, PATH_USERSPACE, 1) };
+	uint64_t kbytes[2] = { relay_dp_bytes(r->dp, PATH_KTLS, 0),
+			       relay_dp_bytes(r->dp, PATH_KTLS, 1) };
 	uint64_t drops[RA_DROP_MAX];
 
 	o.cap = 16384;
@@ -260,12 +263,22 @@ char *relay_metrics_render(struct relay *r, size_t *len)
 	     "Sessions that started relaying, by data path.");
 	put(&o, "sluice_sessions_started_total{path=\"userspace\"} %llu\n",
 	    (unsigned long long)st->sessions_started_userspace);
+	put(&o, "sluice_sessions_started_total{path=\"ktls\"} %llu\n",
+	    (unsigned long long)st->sessions_started_ktls);
+	meta(&o, "sluice_sessions_relayed_total", "counter",
+	     "Sessions ended after they started relaying, by the data path they took.");
+	labelled(&o, "sluice_sessions_relayed_total", "path", relay_path_names,
+		 st->sessions_ended_path, __PATH_MAX);
 	meta(&o, "sluice_relayed_bytes_total", "counter",
 	     "Stream bytes relayed, by direction and data path.");
 	put(&o, "sluice_relayed_bytes_total{direction=\"%s\",path=\"userspace\"} %llu\n", dirs[0],
 	    (unsigned long long)bytes[0]);
 	put(&o, "sluice_relayed_bytes_total{direction=\"%s\",path=\"userspace\"} %llu\n", dirs[1],
 	    (unsigned long long)bytes[1]);
+	put(&o, "sluice_relayed_bytes_total{direction=\"%s\",path=\"ktls\"} %llu\n", dirs[0],
+	    (unsigned long long)kbytes[0]);
+	put(&o, "sluice_relayed_bytes_total{direction=\"%s\",path=\"ktls\"} %llu\n", dirs[1],
+	    (unsigned long long)kbytes[1]);
 	meta(&o, "sluice_handshakes_total", "counter", "TLS handshakes completed.");
 	put(&o, "sluice_handshakes_total %llu\n", (unsigned long long)st->handshakes);
 	meta(&o, "sluice_handshake_failures_total", "counter",

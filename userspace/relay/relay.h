@@ -2,7 +2,9 @@
 /*
  * sluice-relay internals.
  *
- * Threading: one thread, one epoll loop (loop.c).  Every socket is a struct
+ * Threading: one control thread with one epoll loop (loop.c), plus the
+ * data-plane workers (dataplane.c) that relay active sessions; everything
+ * in this header belongs to the control thread.  Every socket is a struct
  * relay_conn; it is an agent or client control connection, or a data leg of
  * a session.  Objects are never freed while an epoll batch is being handled:
  * relay_conn_close() and relay_session_close() only unlink and mark, and the
@@ -19,6 +21,7 @@
 #include <time.h>
 #include <uthash.h>
 
+#include "dataplane.h"
 #include "net.h"
 #include "pump.h"
 #include "stats.h"
@@ -34,6 +37,7 @@
 #define TAG_SIGNAL RELAY_LISTEN_MAX
 #define TAG_METRICS (RELAY_LISTEN_MAX + 1)
 #define TAG_PASSWORK (RELAY_LISTEN_MAX + 2)
+#define TAG_DATAPLANE (RELAY_LISTEN_MAX + 3)
 
 /* An address prefix of the metrics allow-list. */
 struct sl_cidr {
@@ -72,6 +76,7 @@ struct relay_config {
 	char timezone[64];		/* grant time windows; "" : the system's */
 	char audit_log[1100];
 	char audit_syslog[300];		/* "", off, local[:PATH], udp:H:P, tcp:H:P */
+	uint64_t data_threads;		/* io_uring workers; 0: relay in the loop */
 };
 
 enum relay_conn_kind {
@@ -152,6 +157,7 @@ struct relay_session {
 	struct relay_conn *legs[2];	/* client and agent data legs */
 	uint32_t client_seq;		/* seq of the OPEN */
 	char user[SLUICE_NAME_MAX + 1];
+	char client_addr[SL_ADDRSTRLEN];	/* the user's address, for the audit log */
 	char agent[SLUICE_NAME_MAX + 1];
 	char device[SLUICE_NAME_MAX + 1];
 	uint16_t port;
@@ -159,8 +165,12 @@ struct relay_session {
 	bool pumping;
 	bool on_again;
 	enum relay_outcome outcome;
-	uint64_t counted[2];		/* pump bytes already in the stats */			/* in relay.again: budget ran out */
-	struct sl_pump pump;
+	uint64_t counted[2];		/* pump bytes already in the stats */
+	struct sl_pump pump;		/* relayed in the loop (no data plane) */
+	uint64_t dp_handle;		/* relayed by a data-plane worker */
+	bool dp_done;			/* its result came back */
+	uint64_t dp_bytes[2];		/* from the result: to device, to client */
+	enum relay_path path;
 	UT_hash_handle hh;
 	LIST_ENTRY(relay_session) link;	/* graveyard */
 	LIST_ENTRY(relay_session) again_link;
@@ -194,6 +204,8 @@ struct relay {
 	LIST_HEAD(, relay_session) again; /* pumps to step again at once */
 	uint64_t now_ms;
 	volatile int stop;
+	struct relay_dp *dp;		/* NULL: sessions are relayed in the loop */
+	int dp_efd;			/* its completion eventfd, in epfd */
 };
 
 /* identity.c: store, CAs and the client-certificate side of TLS */
@@ -323,5 +335,8 @@ void relay_sessions_of_conn_close(struct relay *r, struct relay_conn *c,
 void relay_sessions_tick(struct relay *r);
 struct relay_session *relay_session_find(struct relay *r, uint64_t id);
 void relay_session_free(struct relay_session *s);
+/* The data plane's completion callback (relay_dp_reap): arg is the relay. */
+void relay_session_dp_done(void *arg, void *cookie,
+			   const struct relay_dp_result *res);
 
 #endif

@@ -61,6 +61,8 @@ struct relay_stats {
 	struct relay_hist handshake_seconds;
 	uint64_t sessions[__OUTCOME_MAX];
 	uint64_t sessions_started_userspace;
+	uint64_t sessions_started_ktls;
+	uint64_t sessions_ended_path[2];	/* [enum relay_path] */
 	struct relay_hist setup_seconds;
 	uint64_t bytes_to_device;
 	uint64_t bytes_to_client;
