@@ -521,19 +521,22 @@ def spki_sha256_der(cert_der):
     return "sha256:" + hashlib.sha256(cert_der[start:end]).hexdigest()
 
 
-def tls_client_ctx():
-    """Trusts anything: the tests check fingerprints themselves."""
+def tls_client_ctx(identity=None):
+    """Trusts anything: the tests check fingerprints themselves.  identity:
+    (certificate PEM path, key PEM path) to present."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    if identity:
+        ctx.load_cert_chain(str(identity[0]), str(identity[1]))
     return ctx
 
 
-def tls_connect(port, host="127.0.0.1", timeout=10.0):
+def tls_connect(port, host="127.0.0.1", timeout=10.0, identity=None):
     raw = socket.create_connection((host, port), timeout=timeout)
     try:
-        s = tls_client_ctx().wrap_socket(raw, server_hostname=host)
+        s = tls_client_ctx(identity).wrap_socket(raw, server_hostname=host)
     except Exception:
         raw.close()
         raise
@@ -681,6 +684,37 @@ class Sluice:
         again = Relay(proc, relay.port, relay.conf, relay.state_dir, m.group(1))
         again.users = relay.users  # same state_dir, same users
         return again
+
+    def user_pem(self, relay, name="tester"):
+        """The user's certificate and key as PEM files, for test peers."""
+        p12 = self.user(relay, name)
+        pem = p12.with_suffix(".pem")
+        subprocess.run(["openssl", "pkcs12", "-in", str(p12), "-nodes", "-out", str(pem),
+                        "-passin", "pass:" + self.PASSWORD], check=True, capture_output=True)
+        return pem, pem
+
+    def enroll_pem(self, relay, name, domain="ROOT"):
+        """Enrolls a test agent as a real one would (ENROLL with a join token
+        and a CSR); returns its (certificate, key) PEM paths."""
+        import sluice_proto as P
+        key = self.tmp / (name + ".key")
+        csr = self.tmp / (name + ".csr")
+        subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key),
+                        "-outform", "DER", "-out", str(csr), "-subj", "/CN=" + name],
+                       check=True, capture_output=True)
+        s = tls_connect(relay.port, timeout=20)
+        conn = P.Conn(s)
+        conn.send(P.encode(P.SLUICE_CMD_ENROLL, [
+            P.string(P.SLUICE_A_NAME, name),
+            P.binary(P.SLUICE_A_TOKEN, self.join_token(relay, domain).encode()),
+            P.binary(P.SLUICE_A_CSR, csr.read_bytes())], seq=1))
+        m = conn.recv(20)
+        s.close()
+        assert m.cmd == P.SLUICE_CMD_ENROLL_OK, m
+        crt = self.tmp / (name + ".crt")
+        crt.write_text(ssl.DER_cert_to_PEM_cert(m.get(P.SLUICE_A_CERT)))
+        return crt, key
 
     # agent
 

@@ -211,12 +211,12 @@ class FakePeer:
         self.ctl = None
         self.seq = 0
 
-    def _hello(self, cmd, name, token, extra=()):
-        s = harness.tls_connect(self.relay.port, timeout=20)
+    def _hello(self, cmd, name, identity, extra=()):
+        """identity: the (certificate, key) PEM files to log in with."""
+        s = harness.tls_connect(self.relay.port, timeout=20, identity=identity)
         self.ctl = P.Conn(s)
         self.ctl.send(P.encode(cmd, [P.u32(P.SLUICE_A_VERSION, P.SLUICE_PROTO_VERSION),
-                                     P.string(P.SLUICE_A_NAME, name),
-                                     P.binary(P.SLUICE_A_TOKEN, token.encode())]
+                                     P.string(P.SLUICE_A_NAME, name)]
                                + list(extra), seq=self.next_seq()))
         m = self.ctl.recv(20)
         assert m.cmd == P.SLUICE_CMD_HELLO_OK, m
@@ -267,7 +267,8 @@ def test_reset_client_leg_closes_agent_leg(sluice):
     relay = sluice.start_relay()
     sluice.start_agent(relay, devices={"plc": str(dev.port)})
     client = FakePeer(relay)
-    client._hello(P.SLUICE_CMD_CLIENT_HELLO, "fake", sluice.CLIENT_TOKEN)
+    client._hello(P.SLUICE_CMD_CLIENT_HELLO, "tester", sluice.user_pem(relay),
+                  [P.string(P.SLUICE_A_PASSWORD, sluice.PASSWORD)])
     try:
         seq = client.next_seq()
         client.ctl.send(P.encode(P.SLUICE_CMD_OPEN, [P.string(P.SLUICE_A_AGENT, "agent1"),
@@ -293,8 +294,8 @@ def test_reset_agent_leg_closes_client_leg(sluice):
     relay = sluice.start_relay()
     agent = FakePeer(relay)
     devices = [("plc", [(502, 502, P.IPPROTO_TCP)])]
-    agent._hello(P.SLUICE_CMD_AGENT_HELLO, "fake-agent", sluice.AGENT_TOKEN,
-                 [P.devices_attr(devices)])
+    agent._hello(P.SLUICE_CMD_AGENT_HELLO, "fake-agent",
+                 sluice.enroll_pem(relay, "fake-agent"), [P.devices_attr(devices)])
     try:
         _, lport = sluice.forward(relay, "fake-agent/plc:502")
         local = harness.connect(lport, timeout=30)
