@@ -23,8 +23,11 @@ def test_constants_come_from_the_header():
         assert getattr(P, name) == int(m.group(1))
     assert P.SLUICE_MSG_TYPE == 0x53
     assert P.SLUICE_MSG_MAX == 65536
-    assert P.SLUICE_CMD_MAX == P.SLUICE_CMD_ATTACH_OK
-    assert P.SLUICE_A_MAX == P.SLUICE_A_ERR_MSG
+    # The operator commands (sluicectl) follow the peer commands.
+    assert P.SLUICE_CMD_MAX == P.SLUICE_CMD_CTL_CERT_SHOW
+    assert P.SLUICE_CMD_CTL_STATUS == P.SLUICE_CMD_ATTACH_OK + 1
+    assert P.SLUICE_A_MAX == P.SLUICE_A_CHANGES
+    assert P.SLUICE_A_STATUS == P.SLUICE_A_ERR_MSG + 1
     assert P.SLUICE_GENL_NAME == "sluice"
     assert P.CMD_NAMES[P.SLUICE_CMD_HELLO_OK] == "HELLO_OK"
 
