@@ -64,7 +64,7 @@ static void send_hello_ok(struct relay *r, struct relay_conn *c, uint32_t seq)
 
 	if (msg && (nla_put_u32(msg, SLUICE_A_VERSION, SLUICE_PROTO_VERSION) ||
 		    nla_put_u32(msg, SLUICE_A_HEARTBEAT_MS,
-				(uint32_t)r->cfg.heartbeat_ms))) {
+				(uint32_t)c->heartbeat_ms))) {
 		nlmsg_free(msg);
 		msg = NULL;
 	}

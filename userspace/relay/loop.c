@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "admission.h"
+#include "ctl.h"
 #include "log.h"
 #include "relay.h"
 
@@ -65,7 +66,9 @@ int relay_loop_init(struct relay *r, char *why, size_t whylen)
 	}
 	ev.data.u64 = TAG_SIGNAL;
 	epoll_ctl(r->epfd, EPOLL_CTL_ADD, signal_fd, &ev);
-	return relay_http_init(r, why, whylen);
+	if (relay_http_init(r, why, whylen))
+		return -1;
+	return relay_ctl_init(r, why, whylen);
 }
 
 static void set_listeners(struct relay *r, bool on)
@@ -183,18 +186,31 @@ static void run_again(struct relay *r)
 int relay_loop_run(struct relay *r)
 {
 	struct epoll_event ev[128];
-	uint64_t tick_ms = r->cfg.heartbeat_ms / 4, next_tick;
-	int n, i;
+	uint64_t hb_min = r->cfg.heartbeat_ms, tick_ms = 0, next_tick = 0;
+	int n, i, ctl_ms;
 
-	if (tick_ms > 1000)
-		tick_ms = 1000;
-	if (tick_ms < 25)
-		tick_ms = 25;
-	next_tick = sl_now_ms() + tick_ms;
 	while (!r->stop) {
-		int timeout = LIST_EMPTY(&r->again) ?
-				      (int)(next_tick > r->now_ms ? next_tick - r->now_ms : 0) :
-				      0;
+		int timeout;
+
+		/* A reload may lower heartbeat_interval; connections made
+		 * before keep theirs, so the tick follows the smallest. */
+		if (!tick_ms || r->cfg.heartbeat_ms < hb_min) {
+			if (r->cfg.heartbeat_ms < hb_min)
+				hb_min = r->cfg.heartbeat_ms;
+			tick_ms = hb_min / 4;
+			if (tick_ms > 1000)
+				tick_ms = 1000;
+			if (tick_ms < 25)
+				tick_ms = 25;
+			if (!next_tick || next_tick > r->now_ms + tick_ms)
+				next_tick = sl_now_ms() + tick_ms;
+		}
+		timeout = LIST_EMPTY(&r->again) ?
+				  (int)(next_tick > r->now_ms ? next_tick - r->now_ms : 0) :
+				  0;
+		ctl_ms = relay_ctl_timeout_ms(r);
+		if (ctl_ms >= 0 && ctl_ms < timeout)
+			timeout = ctl_ms;
 
 		n = epoll_wait(r->epfd, ev, 128, timeout);
 		if (n == -1) {
@@ -211,6 +227,8 @@ int relay_loop_run(struct relay *r)
 				accept_all(r, r->listen_fd[tag]);
 			} else if (tag == TAG_METRICS) {
 				relay_http_accept(r);
+			} else if (tag == TAG_CTL) {
+				relay_ctl_event(r);
 			} else if (tag == TAG_SIGNAL) {
 				struct signalfd_siginfo si;
 
@@ -223,6 +241,7 @@ int relay_loop_run(struct relay *r)
 			}
 		}
 		run_again(r);
+		relay_ctl_run(r);
 		if (r->now_ms >= next_tick) {
 			tick(r);
 			next_tick = r->now_ms + tick_ms;
@@ -240,6 +259,7 @@ void relay_loop_uninit(struct relay *r)
 	while ((c = LIST_FIRST(&r->conns)))
 		relay_conn_close(r, c, "relay shutting down");
 	reap(r);
+	relay_ctl_uninit(r);
 	for (i = 0; i < r->nlisten; i++)
 		close(r->listen_fd[i]);
 	if (r->metrics_fd >= 0)

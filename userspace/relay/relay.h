@@ -33,6 +33,7 @@
 /* epoll tags below any pointer: listeners, then these. */
 #define TAG_SIGNAL RELAY_LISTEN_MAX
 #define TAG_METRICS (RELAY_LISTEN_MAX + 1)
+#define TAG_CTL (RELAY_LISTEN_MAX + 2)
 
 /* An address prefix of the metrics allow-list. */
 struct sl_cidr {
@@ -65,6 +66,11 @@ struct relay_config {
 	unsigned int nblocklist;
 	uint64_t source_lockout_failures; /* 0: never lock sources out */
 	uint64_t source_lockout_ms;	/* lockout and failure window */
+	bool ctl_on;			/* control_port_id is not "off" */
+	uint32_t ctl_port_id;		/* netlink port id of sluicectl's socket */
+	bool ctl_admin_set;		/* control_admin_group given */
+	unsigned int ctl_admin_gid;	/* its gid, resolved when the file is read */
+	char ctl_admin_group[64];	/* as written in the file */
 };
 
 enum relay_conn_kind {
@@ -78,6 +84,7 @@ enum relay_conn_kind {
 
 struct relay_session;
 struct relay_admission;
+struct relay_ctl;
 
 struct relay_agent {
 	char name[SLUICE_NAME_MAX + 1];
@@ -110,6 +117,7 @@ struct relay_conn {
 	uint64_t accepted_ms;
 	uint64_t deadline_ms;	/* CONN_NEW, CONN_HTTP: end of the window */
 	uint64_t last_rx_ms, last_tx_ms;
+	uint64_t heartbeat_ms;	/* interval in force when it was accepted */
 
 	struct relay_agent *agent;	/* CONN_AGENT */
 	struct relay_session *session;	/* CONN_LEG */
@@ -159,6 +167,8 @@ struct relay {
 	int metrics_fd;
 	struct relay_stats stats;
 	struct relay_admission *admission;	/* admission.c */
+	struct relay_ctl *ctl;			/* ctl.c: sluicectl's socket */
+	const char *conf_path;			/* re-read by sluicectl reload */
 	time_t started;			/* wall clock, for uptime */
 	time_t cert_not_after;		/* relay certificate expiry */
 	bool listen_paused;
