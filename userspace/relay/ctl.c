@@ -137,9 +137,9 @@ int relay_ctl_init(struct relay *r, char *why, size_t whylen)
 		if (errno == EADDRINUSE)
 			snprintf(why, whylen,
 				 "control_port_id %u (0x%x) is already taken by another "
-				 "process (another relay? see the Inode/Pid columns of "
-				 "/proc/net/netlink, protocol 2); stop it or set another "
-				 "control_port_id", r->cfg.ctl_port_id, r->cfg.ctl_port_id);
+				 "process, another relay perhaps (ss -f netlink -a | grep "
+				 "usersock:%u); stop it or set another control_port_id",
+				 r->cfg.ctl_port_id, r->cfg.ctl_port_id, r->cfg.ctl_port_id);
 		else
 			snprintf(why, whylen, "control socket: bind port id %u: %s",
 				 r->cfg.ctl_port_id, strerror(errno));
