@@ -7,7 +7,8 @@
 # builds build/fuzz/fuzz_<target> with clang -fsanitize=fuzzer,address,
 # undefined (the library sources compiled into each target), seeds the
 # working corpus build/fuzz/corpus-<target> from tests/fuzz/corpus/<target>/
-# and, for wire, from the messages build/fuzz/gen_corpus makes, then runs
+# and, for wire, from the messages build/fuzz/gen_corpus makes (ctl: the
+# operator request checks of userspace/relay/ctl_parse.c), then runs
 # each target for FUZZ_RUN_TIME seconds.  Any crash, leak, sanitizer report
 # or timeout fails the run; the reproducer stays in
 # build/fuzz/fuzz_<target>-crash-* (or -leak-, -timeout-, -oom-), the log in
@@ -20,7 +21,7 @@
 FUZZ_RUN_TIME ?= 60
 FUZZ_CC ?= clang
 FD := build/fuzz
-TARGETS := wire conf http
+TARGETS := wire conf http ctl
 
 PKGS := libnl-3.0 libnl-genl-3.0 openssl libbpf
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -37,10 +38,14 @@ LIBS := $(PKG_LIBS) -lpthread
 LIB_SRC := $(wildcard userspace/lib/*.c)
 LIB_DEPS := $(LIB_SRC) $(wildcard userspace/lib/*.h) include/uapi/sluice.h
 
+# Sources a target needs beyond the library.
+SRC_ctl := userspace/relay/ctl_parse.c
+
 # Per-target libFuzzer options.
 ARGS_wire := -max_len=70000
 ARGS_conf := -max_len=4096 -dict=tests/fuzz/conf.dict
 ARGS_http := -max_len=9000
+ARGS_ctl := -max_len=70000
 
 export ASAN_OPTIONS ?= abort_on_error=1:detect_leaks=1:symbolize=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
@@ -58,12 +63,13 @@ endif
 
 all: $(TARGETS:%=$(FD)/fuzz_%)
 
+.SECONDEXPANSION:
 $(TARGETS:%=$(FD)/fuzz_%): $(FD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_DEPS) \
-		tests/fuzz/fuzz.mk
+		tests/fuzz/fuzz.mk $$(SRC_$$*) userspace/relay/ctl.h
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< \
-		$(LIB_SRC) $(LIBS)
+		$(SRC_$*) $(LIB_SRC) $(LIBS)
 
 $(FD)/gen_corpus: tests/fuzz/gen_corpus.c $(LIB_DEPS) tests/fuzz/fuzz.mk
 	$(call msg,CC,$@)
@@ -86,6 +92,11 @@ $(FD)/seeds-http: $(wildcard tests/fuzz/corpus/http/*)
 	$(call msg,GEN,$@)
 	$(Q)rm -rf $@ && mkdir -p $@
 	$(Q)cp tests/fuzz/corpus/http/* $@/
+
+$(FD)/seeds-ctl: $(wildcard tests/fuzz/corpus/ctl/*)
+	$(call msg,GEN,$@)
+	$(Q)rm -rf $@ && mkdir -p $@
+	$(Q)cp tests/fuzz/corpus/ctl/* $@/
 
 run: $(TARGETS:%=run-%)
 
