@@ -7,15 +7,16 @@
 # builds build/fuzz/fuzz_<target> with clang -fsanitize=fuzzer,address,
 # undefined (the library sources compiled into each target), seeds the
 # working corpus build/fuzz/corpus-<target> from tests/fuzz/corpus/<target>/
-# and, for wire, from the messages build/fuzz/gen_corpus makes (ctl: the
-# operator request checks of userspace/relay/ctl_parse.c), then runs
+# and, for wire, from the messages build/fuzz/gen_corpus makes, then runs
 # each target for FUZZ_RUN_TIME seconds.  Any crash, leak, sanitizer report
 # or timeout fails the run; the reproducer stays in
 # build/fuzz/fuzz_<target>-crash-* (or -leak-, -timeout-, -oom-), the log in
 # build/fuzz/fuzz_<target>.log.  Reproduce with build/fuzz/fuzz_<target> FILE.
 #
 #   make -f tests/fuzz/fuzz.mk [all]        build the targets only
-#   make -f tests/fuzz/fuzz.mk run-wire     run one target
+#   make -f tests/fuzz/fuzz.mk run-wire     run one target (wire: the codec,
+#                                           conf, http, ctl: the relay's
+#                                           operator request checks)
 #   V=1                                     show full commands
 
 FUZZ_RUN_TIME ?= 60

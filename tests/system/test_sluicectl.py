@@ -169,6 +169,8 @@ def test_session_list_show_kill(sluice):
     relay.proc.wait_log(r"operator uid 0 \(pid \d+\): kill session %s" % s["id"])
     rc, _, err = ctl(sluice, relay, "session", "kill", s["id"])
     assert rc == 1 and "no open session" in err
+    relay.proc.wait_log(r"operator uid 0 \(pid \d+\): CTL_SESSION_KILL refused: "
+                        r"no open session %s" % s["id"])
     rc, _, err = ctl(sluice, relay, "session", "show", "zz")
     assert rc == 2
 
@@ -341,8 +343,8 @@ def test_malformed_requests_are_answered(sluice):
         assert reply.u32(P.SLUICE_A_ERR_CODE) == P.SLUICE_E_PROTO, what
         if len(raw) >= 16:
             assert reply.seq == 5, what
-    assert len(relay.proc.lines(r"control: (malformed request|unknown command)")) \
-        == len(cases)
+    # Logged, at most one line a second (any local user can send these).
+    relay.proc.wait_log(r"control: (malformed request|unknown command)")
     assert ok(sluice, relay, "status")["pid"] == relay.proc.pid
 
 

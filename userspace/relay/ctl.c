@@ -380,6 +380,44 @@ static bool op_allowed(const struct relay *r, const struct relay_ctl_op *op)
 					  r->cfg.ctl_admin_gid);
 }
 
+/* Change commands log their success themselves; their refusals here. */
+static void audit_failure(const struct relay_ctl_req *q, struct nl_msg *msg)
+{
+	struct nlmsghdr *nlh;
+	struct nlattr *text;
+
+	if (!msg) {
+		relay_ctl_audit(&q->op, "%s failed: out of memory", sl_cmd_name(q->cmd));
+		return;
+	}
+	nlh = nlmsg_hdr(msg);
+	if (((struct genlmsghdr *)nlmsg_data(nlh))->cmd != SLUICE_CMD_ERROR)
+		return;
+	text = nlmsg_find_attr(nlh, GENL_HDRLEN, SLUICE_A_ERR_MSG);
+	relay_ctl_audit(&q->op, "%s refused: %s", sl_cmd_name(q->cmd),
+			text ? (const char *)nla_data(text) : "error");
+}
+
+/*
+ * Refusals and malformed requests can come from any local user: at most
+ * one warning per second, with a count of those left out.
+ */
+static bool warn_ok(struct relay *r)
+{
+	static uint64_t last_ms;
+	static unsigned int left_out;
+
+	if (last_ms && r->now_ms - last_ms < 1000) {
+		left_out++;
+		return false;
+	}
+	if (left_out)
+		sl_log_warn("control: %u more refused or malformed requests", left_out);
+	left_out = 0;
+	last_ms = r->now_ms;
+	return true;
+}
+
 static const struct relay_ctl_cmd *find_cmd(uint8_t cmd)
 {
 	size_t i;
@@ -401,18 +439,20 @@ static void serve(struct relay *r, struct relay_ctl_req *q, void *buf, size_t le
 	if (len >= NLMSG_HDRLEN)
 		q->seq = ((const struct nlmsghdr *)buf)->nlmsg_seq;
 	if (!op_allowed(r, &q->op)) {
-		sl_log_warn("control: refused request from uid %u pid %d (port %u): "
-			    "not root%s%s", (unsigned int)q->op.uid, (int)q->op.pid,
-			    q->port, r->cfg.ctl_admin_set ? " nor in group " : "",
-			    r->cfg.ctl_admin_set ? r->cfg.ctl_admin_group : "");
+		if (warn_ok(r))
+			sl_log_warn("control: refused request from uid %u pid %d (port %u): "
+				    "not root%s%s", (unsigned int)q->op.uid, (int)q->op.pid,
+				    q->port, r->cfg.ctl_admin_set ? " nor in group " : "",
+				    r->cfg.ctl_admin_set ? r->cfg.ctl_admin_group : "");
 		reply_error(r, q, SLUICE_E_PERM,
 			    "permission denied: sluicectl needs root or the relay's "
 			    "control_admin_group");
 		return;
 	}
 	if (relay_ctl_parse(buf, len, &m, &q->seq, why, sizeof(why))) {
-		sl_log_warn("control: malformed request from uid %u pid %d: %s",
-			    (unsigned int)q->op.uid, (int)q->op.pid, why);
+		if (warn_ok(r))
+			sl_log_warn("control: malformed request from uid %u pid %d: %s",
+				    (unsigned int)q->op.uid, (int)q->op.pid, why);
 		r->stats.malformed++;
 		reply(r, q, sl_wire_error(q->seq, SLUICE_E_PROTO, 0,
 					  "malformed request: %s", why));
@@ -421,8 +461,10 @@ static void serve(struct relay *r, struct relay_ctl_req *q, void *buf, size_t le
 	q->cmd = m.cmd;
 	c = find_cmd(m.cmd);
 	if (!c) {
-		sl_log_warn("control: unknown command %s from uid %u pid %d",
-			    sl_cmd_name(m.cmd), (unsigned int)q->op.uid, (int)q->op.pid);
+		if (warn_ok(r))
+			sl_log_warn("control: unknown command %s from uid %u pid %d",
+				    sl_cmd_name(m.cmd), (unsigned int)q->op.uid,
+				    (int)q->op.pid);
 		reply(r, q, sl_wire_error(q->seq, SLUICE_E_PROTO, 0,
 					  "%s is not an operator command this relay knows",
 					  sl_cmd_name(m.cmd)));
@@ -431,7 +473,11 @@ static void serve(struct relay *r, struct relay_ctl_req *q, void *buf, size_t le
 	sl_log_debug("%s from uid %u pid %d seq %u", sl_cmd_name(m.cmd),
 		     (unsigned int)q->op.uid, (int)q->op.pid, q->seq);
 	if (c->doit) {
-		reply(r, q, c->doit(r, q, &m));
+		struct nl_msg *msg = c->doit(r, q, &m);
+
+		if (c->change)
+			audit_failure(q, msg);
+		reply(r, q, msg);
 		return;
 	}
 	j = job_new(r, q);

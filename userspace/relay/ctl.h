@@ -51,7 +51,9 @@ struct relay_ctl_req {
 
 struct relay_ctl_cmd {
 	uint8_t cmd;
-	bool change;	/* logged with the operator's uid */
+	/* Changes state: the handler calls relay_ctl_audit() when it acts,
+	 * the dispatcher records its refusals (ERROR replies). */
+	bool change;
 	/* Plain command: the reply (or an ERROR); NULL is an internal error. */
 	struct nl_msg *(*doit)(struct relay *r, struct relay_ctl_req *q,
 			       const struct sl_msg_in *m);

@@ -240,7 +240,6 @@ struct nl_msg *relay_ctl_reload(struct relay *r, struct relay_ctl_req *q,
 	relay_config_defaults(cfg);
 	if (relay_config_load(cfg, r->conf_path, err, sizeof(err))) {
 		free(cfg);
-		relay_ctl_audit(&q->op, "reload refused: %s", err);
 		return sl_wire_error(q->seq, SLUICE_E_CONFIG, 0, "%s", err);
 	}
 	msg = sl_wire_new(SLUICE_CMD_CTL_RELOAD, q->seq, 0);
