@@ -151,6 +151,14 @@
  * receivers append devices to the agent of the same name.  The elements of
  * a dump are the agents or sessions that existed when the request arrived,
  * in the relay's order, minus those gone by the time their part is built.
+ * The relay sends parts as fast as the receiver's socket buffer takes them
+ * and resumes where it stopped when it is full; a receiver that reads
+ * nothing for 30 s loses the rest (no DONE).  ERROR(SLUICE_E_LIMIT) answers
+ * a request while 16 others still have replies queued.
+ *
+ * Any operator request may also be answered by ERROR(SLUICE_E_PERM) (see
+ * above) or ERROR(SLUICE_E_PROTO) (malformed, or a command this relay does
+ * not serve).
  *
  * SLUICE_CMD_CTL_STATUS  sluicectl -> relay: the relay's state.
  *     Request: no attributes.
@@ -204,7 +212,8 @@
  *
  * SLUICE_CMD_CTL_DEVICE_LIST  sluicectl -> relay, NLM_F_DUMP: the devices
  *                             of every connected agent.
- *     Request: [SLUICE_A_AGENT]: only this agent's devices
+ *     Request: [SLUICE_A_AGENT]: only this agent's devices;
+ *              ERROR(SLUICE_E_NO_AGENT) when it is not connected
  *     Reply parts: SLUICE_A_AGENTS: agent nests holding only
  *         SLUICE_AGENT_A_NAME and SLUICE_AGENT_A_DEVICES (split as above);
  *         agents without devices are left out.

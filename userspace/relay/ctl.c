@@ -303,8 +303,11 @@ static bool job_step(struct relay *r, struct ctl_job *j)
 			return false;	/* out of memory for the DONE */
 		ret = send_to(r->ctl, j->q.port, j->pending);
 		if (ret == -EAGAIN) {
-			if (!j->stalled_since)
+			if (!j->stalled_since) {
+				sl_log_debug("%s to port %u: its buffer is full, waiting",
+					     sl_cmd_name(j->q.cmd), j->q.port);
 				j->stalled_since = r->now_ms;
+			}
 			if (r->now_ms - j->stalled_since > CTL_STALL_MS) {
 				sl_log_warn("control: port %u stopped reading its %s reply; "
 					    "dropped", j->q.port, sl_cmd_name(j->q.cmd));
