@@ -301,6 +301,30 @@ def test_relay_refuses_taken_port_id(sluice):
     assert not re.search(r"sluice-relay \S+ ready", r.stderr)
 
 
+@pytest.mark.parametrize("value", ["0", "4194304", "2147483648", "0x", "0x7fffffffff",
+                                   "12ab", "-5", "on"])
+def test_bad_control_port_id(sluice, value):
+    conf, _, _ = sluice.relay_conf(extra="control_port_id = %s\n" % value)
+    r = sluice.procs.run("relay-n", [sluice.bins["sluice-relay"], "-n", "-f", conf])
+    assert r.returncode == 1
+    assert "control_port_id: '%s' is not a number from 4194305 to 2147483647" % value \
+        in r.stderr
+
+
+@pytest.mark.parametrize("value", ["4194305", "0x534C5543", "2147483647", "off"])
+def test_good_control_port_id(sluice, value):
+    conf, _, _ = sluice.relay_conf(extra="control_port_id = %s\n" % value)
+    r = sluice.procs.run("relay-n", [sluice.bins["sluice-relay"], "-n", "-f", conf])
+    assert r.returncode == 0, r.stderr
+
+
+def test_unknown_admin_group(sluice):
+    conf, _, _ = sluice.relay_conf(extra="control_admin_group = no-such-group-here\n")
+    r = sluice.procs.run("relay-n", [sluice.bins["sluice-relay"], "-n", "-f", conf])
+    assert r.returncode == 1
+    assert "control_admin_group: no group 'no-such-group-here'" in r.stderr
+
+
 def test_no_relay_on_port_id(sluice, public_dir):
     conf = target_conf(public_dir, harness.free_ctl_port_id())
     r = sluice.procs.run("sluicectl", [sluice.bins["sluicectl"], "-c", conf, "status"])

@@ -156,12 +156,21 @@ void print_u64(const char *key, uint64_t v)
 	text(key, buf);
 }
 
+/* The table shows t, under the key without its unit ("uptime_ms" -> "uptime"). */
 void print_u64_text(const char *key, uint64_t raw, const char *t)
 {
-	if (json)
+	char label[64];
+	size_t n;
+
+	if (json) {
 		print_u64(key, raw);
-	else
-		text(key, t);
+		return;
+	}
+	snprintf(label, sizeof(label), "%s", key ? key : "");
+	n = strlen(label);
+	if (n > 3 && !strcmp(label + n - 3, "_ms"))
+		label[n - 3] = '\0';
+	text(label, t);
 }
 
 void print_bool(const char *key, bool v)

@@ -16,7 +16,7 @@ static int show(const struct sl_msg_in *m, void *arg)
 	};
 	struct nlattr *tb[SLUICE_CHANGE_A_MAX + 1], *pos;
 	bool *restart = arg;
-	int rem;
+	int rem, n = 0;
 
 	print_list_begin(NULL, cols, 4);
 	nla_for_each_nested(pos, m->tb[SLUICE_A_CHANGES], rem) {
@@ -35,8 +35,11 @@ static int show(const struct sl_msg_in *m, void *arg)
 				    action == SLUICE_CHANGE_NEEDS_RESTART ? "needs-restart" :
 									    "unknown");
 		print_obj_end();
+		n++;
 	}
 	print_list_end();
+	if (!n && !print_json())
+		printf("(no changes)\n");
 	return EXIT_OK;
 }
 
