@@ -183,32 +183,27 @@ static void run_again(struct relay *r)
 	}
 }
 
+/* A quarter of the heartbeat interval, between 25 ms and 1 s. */
+static uint64_t tick_period(uint64_t heartbeat_ms)
+{
+	uint64_t t = heartbeat_ms / 4;
+
+	return t > 1000 ? 1000 : t < 25 ? 25 : t;
+}
+
 int relay_loop_run(struct relay *r)
 {
 	struct epoll_event ev[128];
-	uint64_t hb_min = r->cfg.heartbeat_ms, tick_ms = 0, next_tick = 0;
-	int n, i, ctl_ms;
+	uint64_t tick_ms = tick_period(r->cfg.heartbeat_ms), next_tick;
+	int n, i;
 
+	next_tick = sl_now_ms() + tick_ms;
 	while (!r->stop) {
-		int timeout;
+		int timeout = LIST_EMPTY(&r->again) ?
+				      (int)(next_tick > r->now_ms ? next_tick - r->now_ms : 0) :
+				      0;
+		int ctl_ms = relay_ctl_timeout_ms(r);
 
-		/* A reload may lower heartbeat_interval; connections made
-		 * before keep theirs, so the tick follows the smallest. */
-		if (!tick_ms || r->cfg.heartbeat_ms < hb_min) {
-			if (r->cfg.heartbeat_ms < hb_min)
-				hb_min = r->cfg.heartbeat_ms;
-			tick_ms = hb_min / 4;
-			if (tick_ms > 1000)
-				tick_ms = 1000;
-			if (tick_ms < 25)
-				tick_ms = 25;
-			if (!next_tick || next_tick > r->now_ms + tick_ms)
-				next_tick = sl_now_ms() + tick_ms;
-		}
-		timeout = LIST_EMPTY(&r->again) ?
-				  (int)(next_tick > r->now_ms ? next_tick - r->now_ms : 0) :
-				  0;
-		ctl_ms = relay_ctl_timeout_ms(r);
 		if (ctl_ms >= 0 && ctl_ms < timeout)
 			timeout = ctl_ms;
 
@@ -244,6 +239,10 @@ int relay_loop_run(struct relay *r)
 		relay_ctl_run(r);
 		if (r->now_ms >= next_tick) {
 			tick(r);
+			/* A reload may lower heartbeat_interval; connections
+			 * made before keep theirs: follow the smallest. */
+			if (tick_period(r->cfg.heartbeat_ms) < tick_ms)
+				tick_ms = tick_period(r->cfg.heartbeat_ms);
 			next_tick = r->now_ms + tick_ms;
 		}
 		reap(r);
