@@ -246,6 +246,9 @@ state_dir = $DEMO/relay-state
 agent_token = $AGENT_TOKEN
 client_token = $CLIENT_TOKEN
 heartbeat_interval = 10s
+# sluicectl's netlink port id; not the default, which a relay on this host
+# may hold.
+control_port_id = $(((RANDOM << 15 | RANDOM) + 1073741824))
 EOF
 	if [ "$METRICS" -eq 1 ]; then
 		METRICS_PORT=$(free_port)
@@ -265,7 +268,8 @@ EOF
 		sleep 0.1
 	done
 	if ! kill -0 "$RELAY_PID" 2>/dev/null &&
-	   grep -q 'another process holds the port' "$DEMO/relay.log" && [ "$attempt" -lt 3 ]; then
+	   grep -Eq 'another process holds the port|control_port_id .* is already taken' \
+		"$DEMO/relay.log" && [ "$attempt" -lt 3 ]; then
 		wait "$RELAY_PID" 2>/dev/null || true
 		unset 'PIDS[-1]'
 		continue

@@ -14,13 +14,15 @@
 # build/fuzz/fuzz_<target>.log.  Reproduce with build/fuzz/fuzz_<target> FILE.
 #
 #   make -f tests/fuzz/fuzz.mk [all]        build the targets only
-#   make -f tests/fuzz/fuzz.mk run-wire     run one target
+#   make -f tests/fuzz/fuzz.mk run-wire     run one target (wire: the codec,
+#                                           conf, http, ctl: the relay's
+#                                           operator request checks)
 #   V=1                                     show full commands
 
 FUZZ_RUN_TIME ?= 60
 FUZZ_CC ?= clang
 FD := build/fuzz
-TARGETS := wire conf http csr
+TARGETS := wire conf http csr ctl
 
 PKGS := libnl-3.0 libnl-genl-3.0 openssl libbpf libargon2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -37,11 +39,15 @@ LIBS := $(PKG_LIBS) -lpthread
 LIB_SRC := $(wildcard userspace/lib/*.c)
 LIB_DEPS := $(LIB_SRC) $(wildcard userspace/lib/*.h) include/uapi/sluice.h
 
+# Sources a target needs beyond the library.
+SRC_ctl := userspace/relay/ctl_parse.c
+
 # Per-target libFuzzer options.
 ARGS_wire := -max_len=70000
 ARGS_conf := -max_len=4096 -dict=tests/fuzz/conf.dict
 ARGS_http := -max_len=9000
 ARGS_csr := -max_len=4096
+ARGS_ctl := -max_len=70000
 
 export ASAN_OPTIONS ?= abort_on_error=1:detect_leaks=1:symbolize=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
@@ -59,12 +65,13 @@ endif
 
 all: $(TARGETS:%=$(FD)/fuzz_%)
 
+.SECONDEXPANSION:
 $(TARGETS:%=$(FD)/fuzz_%): $(FD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_DEPS) \
-		tests/fuzz/fuzz.mk
+		tests/fuzz/fuzz.mk $$(SRC_$$*) userspace/relay/ctl.h
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< \
-		$(LIB_SRC) $(LIBS)
+		$(SRC_$*) $(LIB_SRC) $(LIBS)
 
 $(FD)/gen_corpus: tests/fuzz/gen_corpus.c $(LIB_DEPS) tests/fuzz/fuzz.mk
 	$(call msg,CC,$@)
@@ -92,6 +99,10 @@ $(FD)/seeds-csr: $(wildcard tests/fuzz/corpus/csr/*)
 	$(call msg,GEN,$@)
 	$(Q)rm -rf $@ && mkdir -p $@
 	$(Q)cp tests/fuzz/corpus/csr/* $@/
+$(FD)/seeds-ctl: $(wildcard tests/fuzz/corpus/ctl/*)
+	$(call msg,GEN,$@)
+	$(Q)rm -rf $@ && mkdir -p $@
+	$(Q)cp tests/fuzz/corpus/ctl/* $@/
 
 run: $(TARGETS:%=run-%)
 

@@ -577,9 +577,25 @@ class Relay:
         self.state_dir = state_dir
         self.fingerprint = fingerprint
         self.users = {}     # name -> PKCS#12 path, made by Sluice.user()
-        m = re.search(r"^metrics_listen = 127\.0\.0\.1:(\d+)$",
-                      Path(conf).read_text(), re.M)
+        text = Path(conf).read_text()
+        m = re.search(r"^metrics_listen = 127\.0\.0\.1:(\d+)$", text, re.M)
         self.metrics_port = int(m.group(1)) if m else None
+        m = re.search(r"^control_port_id = (\d+)$", text, re.M)
+        self.ctl_port_id = int(m.group(1)) if m else None
+
+
+def free_ctl_port_id():
+    """A netlink port id for a relay's control socket: random above the
+    kernel's autobind range, so that relays of parallel tests (and of other
+    checkouts on this host) never meet; bind-checked."""
+    while True:
+        pid = random.randrange(0x40000000, 0x7FFFFFFF)
+        with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 2) as s:  # USERSOCK
+            try:
+                s.bind((pid, 0))
+            except OSError:
+                continue
+        return pid
 
 
 class Sluice:
@@ -661,11 +677,14 @@ class Sluice:
                           "# sluice system test relay\n"
                           "listen = 127.0.0.1:%d\n"
                           "state_dir = %s\n"
-                          "heartbeat_interval = %s\n%s%s"
+                          "heartbeat_interval = %s\n%s%s%s"
                           % (port, state_dir, heartbeat, extra,
                              # Never the shared default 9464.
                              "" if "metrics_listen" in extra else
-                             "metrics_listen = 127.0.0.1:%d\n" % free_port()))
+                             "metrics_listen = 127.0.0.1:%d\n" % free_port(),
+                             # Nor the default control port id.
+                             "" if "control_port_id" in extra else
+                             "control_port_id = %d\n" % free_ctl_port_id()))
         return conf, port, state_dir
 
     def start_relay(self, port=None, state_dir=None, heartbeat="5s", extra="",

@@ -131,6 +131,19 @@ static void put_valid(struct nl_msg *msg, int attr)
 	case SLUICE_A_ERR_CODE:
 		ret = nla_put_u32(msg, attr, SLUICE_E_PORT_DENIED);
 		break;
+	case SLUICE_A_PASSWORD:
+		ret = nla_put_string(msg, attr, "correct horse");
+		break;
+	case SLUICE_A_CSR:
+	case SLUICE_A_CERT:
+		ret = nla_put(msg, attr, 3, "\x30\x01\x00");	/* opaque DER here */
+		break;
+	case SLUICE_A_DOMAIN:
+		ret = nla_put_string(msg, attr, "ROOT.acme");
+		break;
+	case SLUICE_A_STATE:
+		ret = nla_put_u8(msg, attr, SLUICE_AGENT_ACTIVE);
+		break;
 	case SLUICE_A_DEVICES: {
 		struct nlattr *n = nla_nest_start(msg, attr);
 
@@ -153,11 +166,17 @@ static const struct {
 } required[] = {
 	{ SLUICE_CMD_ERROR, { "ERR_CODE" }, { SLUICE_A_ERR_CODE } },
 	{ SLUICE_CMD_AGENT_HELLO,
-	  { "VERSION", "NAME", "TOKEN" },
-	  { SLUICE_A_VERSION, SLUICE_A_NAME, SLUICE_A_TOKEN } },
+	  { "VERSION", "NAME" },
+	  { SLUICE_A_VERSION, SLUICE_A_NAME } },
 	{ SLUICE_CMD_CLIENT_HELLO,
-	  { "VERSION", "NAME", "TOKEN" },
-	  { SLUICE_A_VERSION, SLUICE_A_NAME, SLUICE_A_TOKEN } },
+	  { "VERSION", "NAME", "PASSWORD" },
+	  { SLUICE_A_VERSION, SLUICE_A_NAME, SLUICE_A_PASSWORD } },
+	{ SLUICE_CMD_ENROLL,
+	  { "NAME", "TOKEN", "CSR" },
+	  { SLUICE_A_NAME, SLUICE_A_TOKEN, SLUICE_A_CSR } },
+	{ SLUICE_CMD_ENROLL_OK,
+	  { "CERT", "DOMAIN", "STATE" },
+	  { SLUICE_A_CERT, SLUICE_A_DOMAIN, SLUICE_A_STATE } },
 	{ SLUICE_CMD_HELLO_OK,
 	  { "VERSION", "HEARTBEAT_MS" },
 	  { SLUICE_A_VERSION, SLUICE_A_HEARTBEAT_MS } },
@@ -204,7 +223,7 @@ static struct nl_msg *client_hello_name(const void *name, int len)
 
 	put_valid(msg, SLUICE_A_VERSION);
 	assert_int_equal(nla_put(msg, SLUICE_A_NAME, len, name), 0);
-	put_valid(msg, SLUICE_A_TOKEN);
+	put_valid(msg, SLUICE_A_PASSWORD);
 	return msg;
 }
 
@@ -243,7 +262,6 @@ static struct nl_msg *hello_start(struct nlattr **nest)
 
 	put_valid(msg, SLUICE_A_VERSION);
 	put_valid(msg, SLUICE_A_NAME);
-	put_valid(msg, SLUICE_A_TOKEN);
 	*nest = nla_nest_start(msg, SLUICE_A_DEVICES);
 	assert_non_null(*nest);
 	return msg;
@@ -424,14 +442,15 @@ static void test_client_hello_roundtrip(void **state)
 	(void)state;
 	assert_int_equal(nla_put_u32(msg, SLUICE_A_VERSION, 1), 0);
 	assert_int_equal(nla_put_string(msg, SLUICE_A_NAME, "alice"), 0);
-	assert_int_equal(nla_put(msg, SLUICE_A_TOKEN, 6, "s3cr3t"), 0);
+	assert_int_equal(nla_put_string(msg, SLUICE_A_PASSWORD, "s3cr3t pass"), 0);
+	assert_int_equal(nla_put_string(msg, SLUICE_A_TOTP, "123456"), 0);
 	accepts(msg, &m);
 	assert_int_equal(m.cmd, SLUICE_CMD_CLIENT_HELLO);
 	assert_int_equal(m.seq, 17);
 	assert_int_equal(nla_get_u32(m.tb[SLUICE_A_VERSION]), 1);
 	assert_string_equal(sl_wire_str(&m, SLUICE_A_NAME), "alice");
-	assert_int_equal(nla_len(m.tb[SLUICE_A_TOKEN]), 6);
-	assert_memory_equal(nla_data(m.tb[SLUICE_A_TOKEN]), "s3cr3t", 6);
+	assert_string_equal(sl_wire_str(&m, SLUICE_A_PASSWORD), "s3cr3t pass");
+	assert_string_equal(sl_wire_str(&m, SLUICE_A_TOTP), "123456");
 	assert_null(sl_wire_str(&m, SLUICE_A_AGENT));
 }
 
@@ -886,11 +905,11 @@ static void test_rejects_embedded_nul_in_free_text(void **state)
 
 static void test_rejects_empty_token(void **state)
 {
-	struct nl_msg *msg = new_msg(SLUICE_CMD_CLIENT_HELLO);
+	struct nl_msg *msg = new_msg(SLUICE_CMD_ENROLL);
 
 	(void)state;
-	put_valid(msg, SLUICE_A_VERSION);
 	put_valid(msg, SLUICE_A_NAME);
+	put_valid(msg, SLUICE_A_CSR);
 	assert_int_equal(nla_put(msg, SLUICE_A_TOKEN, 0, NULL), 0);
 	rejects(msg, NULL);
 }

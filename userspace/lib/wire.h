@@ -80,6 +80,21 @@ int sl_wire_put_denials(struct nl_msg *msg, const struct sl_denial *d,
  * out[SLUICE_DENIALS_MAX].  Returns the count, or -EBADMSG.
  */
 int sl_wire_get_denials(const struct nlattr *denials, struct sl_denial *out);
+/* The nests of operator replies (include/uapi/sluice.h). */
+enum sl_nest {
+	SL_NEST_STATUS = 0,	/* SLUICE_A_STATUS, enum sluice_status_attr */
+	SL_NEST_AGENT = 1,	/* elements of SLUICE_A_AGENTS */
+	SL_NEST_SESSION = 2,	/* elements of SLUICE_A_SESSIONS */
+	SL_NEST_CERT = 3,	/* elements of SLUICE_A_CERTS */
+	SL_NEST_CHANGE = 4,	/* elements of SLUICE_A_CHANGES */
+};
+
+/*
+ * Splits one operator nest of a message that sl_wire_parse accepted into tb,
+ * which has room for the nest's enum: ..._A_MAX + 1 entries.  0 or -EBADMSG.
+ */
+int sl_wire_nest(enum sl_nest kind, const struct nlattr *nest,
+		 struct nlattr **tb);
 
 /* Shorthands for building ERROR messages and reading common attributes. */
 struct nl_msg *sl_wire_error(uint32_t seq, enum sluice_err code,

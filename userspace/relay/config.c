@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* relay.conf: see docs/configuration.md. */
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,6 +33,66 @@ void relay_config_defaults(struct relay_config *cfg)
 	cfg->login_lockout_ms = 15 * 60 * 1000;
 	cfg->agent_cert_days = 1825;
 	cfg->user_cert_days = 365;
+	cfg->ctl_on = true;
+	cfg->ctl_port_id = SLUICE_CTL_PORT_ID;
+}
+
+/*
+ * control_port_id: a netlink port id sluicectl sends to.  Ids up to
+ * PID_MAX_LIMIT (2^22) are refused: the kernel hands those out to sockets
+ * bound automatically, so a process could hold one by accident.
+ */
+static int set_port_id(struct sl_conf *c, const char *v, struct relay_config *cfg)
+{
+	uint64_t id = 0;
+	const char *p = v;
+
+	if (!strcmp(v, "off")) {
+		cfg->ctl_on = false;
+		return 0;
+	}
+	if (!strncmp(v, "0x", 2) && v[2]) {
+		for (p = v + 2; *p && id <= 0xffffffffu; p++) {
+			int d = *p >= '0' && *p <= '9' ? *p - '0' :
+				*p >= 'a' && *p <= 'f' ? *p - 'a' + 10 :
+				*p >= 'A' && *p <= 'F' ? *p - 'A' + 10 : -1;
+
+			if (d < 0)
+				break;
+			id = id * 16 + (uint64_t)d;
+		}
+	} else if (sl_parse_uint(v, 0, 0xffffffffu, &id)) {
+		p = "x";
+	} else {
+		p = "";
+	}
+	if (*p || id <= 4194304 || id > 2147483647)
+		return sl_conf_error(c, "control_port_id: '%s' is not a number from 4194305 "
+				     "to 2147483647 (decimal or 0x hex), or off", v);
+	cfg->ctl_on = true;
+	cfg->ctl_port_id = (uint32_t)id;
+	return 0;
+}
+
+/* control_admin_group: a group name or a numeric gid, resolved now. */
+static int set_admin_group(struct sl_conf *c, const char *v, struct relay_config *cfg)
+{
+	struct group *gr;
+	uint64_t gid;
+
+	if (strlen(v) >= sizeof(cfg->ctl_admin_group))
+		return sl_conf_error(c, "control_admin_group: '%s' is too long", v);
+	if (!sl_parse_uint(v, 0, 4294967294u, &gid)) {
+		cfg->ctl_admin_gid = (unsigned int)gid;
+	} else {
+		gr = getgrnam(v);
+		if (!gr)
+			return sl_conf_error(c, "control_admin_group: no group '%s' on this host", v);
+		cfg->ctl_admin_gid = gr->gr_gid;
+	}
+	cfg->ctl_admin_set = true;
+	snprintf(cfg->ctl_admin_group, sizeof(cfg->ctl_admin_group), "%s", v);
+	return 0;
 }
 
 static int set_duration(struct sl_conf *c, const char *key, const char *v,
@@ -193,12 +254,17 @@ static int relay_conf_key(struct sl_conf *c, const char *section,
 		return set_count(c, key, value, 0, &cfg->source_lockout_failures);
 	if (!strcmp(key, "source_lockout_time"))
 		return set_duration(c, key, value, 1000, &cfg->source_lockout_ms);
+	if (!strcmp(key, "control_port_id"))
+		return set_port_id(c, value, cfg);
+	if (!strcmp(key, "control_admin_group"))
+		return set_admin_group(c, value, cfg);
 	return sl_conf_error(c, "unknown key '%s' (known: listen, state_dir, "
 			     "heartbeat_interval, handshake_timeout, max_sessions, data_threads, "
 			     "metrics_listen, metrics_allow, admission_rate, admission_burst, "
 			     "admission_blocklist, source_lockout_failures, source_lockout_time, "
 			     "approval_mode, login_failures, login_lockout, agent_cert_days, "
-			     "user_cert_days, timezone, audit_log, audit_syslog)",
+			     "user_cert_days, timezone, audit_log, audit_syslog, "
+			     "control_port_id, control_admin_group)",
 			     key);
 }
 

@@ -38,6 +38,7 @@ struct relay_conn *relay_conn_accept(struct relay *r, int fd,
 	c->accepted_ms = r->now_ms;
 	c->deadline_ms = r->now_ms + r->cfg.handshake_timeout_ms;
 	c->last_rx_ms = c->last_tx_ms = r->now_ms;
+	c->heartbeat_ms = r->cfg.heartbeat_ms;
 	LIST_INIT(&c->sessions);
 	ev.data.ptr = c;
 	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
@@ -348,7 +349,7 @@ void relay_conn_event(struct relay *r, struct relay_conn *c, uint32_t events)
 
 void relay_conn_tick(struct relay *r, struct relay_conn *c)
 {
-	uint64_t hb = r->cfg.heartbeat_ms;
+	uint64_t hb = c->heartbeat_ms;
 	char why[96];
 
 	if (c->kind == CONN_NEW || c->kind == CONN_HTTP || c->close_after_flush) {

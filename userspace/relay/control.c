@@ -23,7 +23,7 @@ static void send_hello_ok(struct relay *r, struct relay_conn *c, uint32_t seq,
 	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_HELLO_OK, seq, 0);
 
 	if (msg && (nla_put_u32(msg, SLUICE_A_VERSION, SLUICE_PROTO_VERSION) ||
-		    nla_put_u32(msg, SLUICE_A_HEARTBEAT_MS, (uint32_t)r->cfg.heartbeat_ms) ||
+		    nla_put_u32(msg, SLUICE_A_HEARTBEAT_MS, (uint32_t)c->heartbeat_ms) ||
 		    (a && (nla_put(msg, SLUICE_A_SECRET, SLUICE_SECRET_LEN, secret) ||
 			   nla_put_u8(msg, SLUICE_A_STATE, a->pending ? SLUICE_AGENT_PENDING
 								      : SLUICE_AGENT_ACTIVE) ||

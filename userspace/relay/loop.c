@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "admission.h"
+#include "ctl.h"
 #include "log.h"
 #include "relay.h"
 
@@ -95,7 +96,7 @@ int relay_loop_init(struct relay *r, char *why, size_t whylen)
 	/* After the metrics listener: tests (and operators) take "listening
 	 * on" to mean the relay's ports are up. */
 	dataplane_init(r);
-	return 0;
+	return relay_ctl_init(r, why, whylen);
 }
 
 static void set_listeners(struct relay *r, bool on)
@@ -211,21 +212,29 @@ static void run_again(struct relay *r)
 	}
 }
 
+/* A quarter of the heartbeat interval, between 25 ms and 1 s. */
+static uint64_t tick_period(uint64_t heartbeat_ms)
+{
+	uint64_t t = heartbeat_ms / 4;
+
+	return t > 1000 ? 1000 : t < 25 ? 25 : t;
+}
+
 int relay_loop_run(struct relay *r)
 {
 	struct epoll_event ev[128];
-	uint64_t tick_ms = r->cfg.heartbeat_ms / 4, next_tick;
+	uint64_t tick_ms = tick_period(r->cfg.heartbeat_ms), next_tick;
 	int n, i;
 
-	if (tick_ms > 1000)
-		tick_ms = 1000;
-	if (tick_ms < 25)
-		tick_ms = 25;
 	next_tick = sl_now_ms() + tick_ms;
 	while (!r->stop) {
 		int timeout = LIST_EMPTY(&r->again) ?
 				      (int)(next_tick > r->now_ms ? next_tick - r->now_ms : 0) :
 				      0;
+		int ctl_ms = relay_ctl_timeout_ms(r);
+
+		if (ctl_ms >= 0 && ctl_ms < timeout)
+			timeout = ctl_ms;
 
 		n = epoll_wait(r->epfd, ev, 128, timeout);
 		if (n == -1) {
@@ -246,6 +255,8 @@ int relay_loop_run(struct relay *r)
 				relay_passwork_event(r);
 			} else if (tag == TAG_DATAPLANE) {
 				relay_dp_reap(r->dp, relay_session_dp_done, r);
+			} else if (tag == TAG_CTL) {
+				relay_ctl_event(r);
 			} else if (tag == TAG_SIGNAL) {
 				struct signalfd_siginfo si;
 
@@ -258,8 +269,13 @@ int relay_loop_run(struct relay *r)
 			}
 		}
 		run_again(r);
+		relay_ctl_run(r);
 		if (r->now_ms >= next_tick) {
 			tick(r);
+			/* A reload may lower heartbeat_interval; connections
+			 * made before keep theirs: follow the smallest. */
+			if (tick_period(r->cfg.heartbeat_ms) < tick_ms)
+				tick_ms = tick_period(r->cfg.heartbeat_ms);
 			next_tick = r->now_ms + tick_ms;
 		}
 		reap(r);
@@ -279,6 +295,7 @@ void relay_loop_uninit(struct relay *r)
 	relay_dp_uninit(r->dp, relay_session_dp_done, r);
 	r->dp = NULL;
 	reap(r);
+	relay_ctl_uninit(r);
 	for (i = 0; i < r->nlisten; i++)
 		close(r->listen_fd[i]);
 	if (r->metrics_fd >= 0)

@@ -157,6 +157,7 @@ int main(int argc, char **argv)
 	}
 	r.epfd = -1;
 	r.metrics_fd = -1;
+	r.conf_path = conf_path;
 	r.started = time(NULL);
 	if (prepare_state(&r, key, cert, sizeof(key)))
 		return 1;

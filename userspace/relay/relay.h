@@ -38,6 +38,7 @@
 #define TAG_METRICS (RELAY_LISTEN_MAX + 1)
 #define TAG_PASSWORK (RELAY_LISTEN_MAX + 2)
 #define TAG_DATAPLANE (RELAY_LISTEN_MAX + 3)
+#define TAG_CTL (RELAY_LISTEN_MAX + 4)
 
 /* An address prefix of the metrics allow-list. */
 struct sl_cidr {
@@ -77,6 +78,11 @@ struct relay_config {
 	char audit_log[1100];
 	char audit_syslog[300];		/* "", off, local[:PATH], udp:H:P, tcp:H:P */
 	uint64_t data_threads;		/* io_uring workers; 0: relay in the loop */
+	bool ctl_on;			/* control_port_id is not "off" */
+	uint32_t ctl_port_id;		/* netlink port id of sluicectl's socket */
+	bool ctl_admin_set;		/* control_admin_group given */
+	unsigned int ctl_admin_gid;	/* its gid, resolved when the file is read */
+	char ctl_admin_group[64];	/* as written in the file */
 };
 
 enum relay_conn_kind {
@@ -94,6 +100,7 @@ struct store;
 struct sl_ca;
 struct sl_audit;
 struct sl_cert_info;
+struct relay_ctl;
 
 struct relay_agent {
 	char name[SLUICE_NAME_MAX + 1];
@@ -132,6 +139,7 @@ struct relay_conn {
 	uint64_t deadline_ms;	/* CONN_NEW, CONN_HTTP: end of the window */
 	struct relay_auth_job *auth_job; /* CONN_NEW: password check running */
 	uint64_t last_rx_ms, last_tx_ms;
+	uint64_t heartbeat_ms;	/* interval in force when it was accepted */
 
 	struct relay_agent *agent;	/* CONN_AGENT */
 	struct relay_session *session;	/* CONN_LEG */
@@ -192,6 +200,8 @@ struct relay {
 	struct sl_audit *audit;		/* journal.c */
 	struct relay_passwork *passwork; /* passwork.c */
 	uint64_t store_polled_ms;
+	struct relay_ctl *ctl;			/* ctl.c: sluicectl's socket */
+	const char *conf_path;			/* re-read by sluicectl reload */
 	time_t started;			/* wall clock, for uptime */
 	time_t cert_not_after;		/* relay certificate expiry */
 	bool listen_paused;
