@@ -188,6 +188,9 @@ static struct nl_msg *agent_heartbeat(void)
 		nlmsg_free(msg);
 		return NULL;
 	}
+	return msg;
+}
+
 /* Operator replies (sluicectl), one of each nest kind. */
 static struct nl_msg *ctl_status(void)
 {
