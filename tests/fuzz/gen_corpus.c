@@ -95,7 +95,10 @@ static struct nl_msg *hello(uint8_t cmd, const char *name, int devices)
 
 	if (!msg || nla_put_u32(msg, SLUICE_A_VERSION, SLUICE_PROTO_VERSION) ||
 	    nla_put_string(msg, SLUICE_A_NAME, name) ||
-	    nla_put(msg, SLUICE_A_TOKEN, 12, "agent-secret") ||
+	    (cmd == SLUICE_CMD_CLIENT_HELLO ?
+		     nla_put_string(msg, SLUICE_A_PASSWORD, "correct horse") ||
+			     nla_put_string(msg, SLUICE_A_TOTP, "123456") :
+		     nla_put_u8(msg, SLUICE_A_SWITCH, 1)) ||
 	    (devices >= 0 && put_devices(msg, devices))) {
 		nlmsg_free(msg);
 		return NULL;
