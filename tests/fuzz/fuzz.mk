@@ -20,7 +20,7 @@
 FUZZ_RUN_TIME ?= 60
 FUZZ_CC ?= clang
 FD := build/fuzz
-TARGETS := wire conf http
+TARGETS := wire conf http audit
 
 PKGS := libnl-3.0 libnl-genl-3.0 openssl libbpf libargon2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -41,6 +41,7 @@ LIB_DEPS := $(LIB_SRC) $(wildcard userspace/lib/*.h) include/uapi/sluice.h
 ARGS_wire := -max_len=70000
 ARGS_conf := -max_len=4096 -dict=tests/fuzz/conf.dict
 ARGS_http := -max_len=9000
+ARGS_audit := -max_len=20000 -dict=tests/fuzz/audit.dict
 
 export ASAN_OPTIONS ?= abort_on_error=1:detect_leaks=1:symbolize=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
@@ -86,6 +87,11 @@ $(FD)/seeds-http: $(wildcard tests/fuzz/corpus/http/*)
 	$(call msg,GEN,$@)
 	$(Q)rm -rf $@ && mkdir -p $@
 	$(Q)cp tests/fuzz/corpus/http/* $@/
+
+$(FD)/seeds-audit: $(wildcard tests/fuzz/corpus/audit/*)
+	$(call msg,GEN,$@)
+	$(Q)rm -rf $@ && mkdir -p $@
+	$(Q)cp tests/fuzz/corpus/audit/* $@/
 
 run: $(TARGETS:%=run-%)
 
