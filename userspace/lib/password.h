@@ -42,7 +42,7 @@
 
 struct sl_password_params {
 	uint32_t t_cost;	/**< passes, 1..SL_PASSWORD_T_MAX */
-	uint32_t m_cost_kib;	/**< memory in KiB, 8*p..SL_PASSWORD_M_MAX_KIB */
+	uint32_t m_cost_kib;	/**< KiB, 8*p..SL_PASSWORD_M_MAX_KIB */
 	uint32_t parallelism;	/**< lanes, 1..SL_PASSWORD_P_MAX */
 };
 
