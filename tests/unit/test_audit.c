@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -26,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -540,6 +542,63 @@ static void test_two_writers(void **state)
 	assert_int_equal(res.lines, 4);
 }
 
+#define RACE_RECORDS 40
+
+static void *race_writer(void *arg)
+{
+	struct sl_audit *a = arg;
+	int i;
+
+	for (i = 0; i < RACE_RECORDS; i++)
+		write_rec(a, "login", "thread", utc(2030, 1, 1, 11, 0, i));
+	return NULL;
+}
+
+/* Threads sharing one handle, and processes with handles of their own. */
+static void test_concurrent_writers(void **state)
+{
+	struct fixture *f = *state;
+	struct sl_audit_verify_result res;
+	struct sl_audit *a = open_log(f->path);
+	pthread_t t[2];
+	pid_t pid[2];
+	int i, status;
+
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, race_writer, a),
+				 0);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	sl_audit_close(a);
+
+	for (i = 0; i < 2; i++) {
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (pid[i] == 0) {
+			struct sl_audit_conf c = { .path = f->path };
+			struct sl_audit *b = sl_audit_open(&c);
+			int k, bad = !b;
+
+			for (k = 0; b && k < RACE_RECORDS; k++) {
+				struct sl_audit_record r = {
+					.event = "user_add",
+					.actor = i ? "proc1" : "proc0",
+				};
+
+				bad |= sl_audit_write(b, &r) != 0;
+			}
+			sl_audit_close(b);
+			_exit(bad);
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	assert_int_equal(sl_audit_verify(f->path, &res, NULL, NULL), 0);
+	assert_int_equal(res.lines, 4 * RACE_RECORDS);
+}
+
 static void test_recovery_after_truncation(void **state)
 {
 	struct fixture *f = *state;
@@ -949,6 +1008,7 @@ int main(void)
 		T(test_appended_garbage),
 		T(test_reopen_continues_chain),
 		T(test_two_writers),
+		T(test_concurrent_writers),
 		T(test_recovery_after_truncation),
 		T(test_recovery_after_garbage),
 		T(test_boundary),
