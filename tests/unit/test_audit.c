@@ -987,6 +987,65 @@ static void test_forward_failure_keeps_write(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
+/* Stderr into a file while fn runs; returns what was written. */
+static char *capture_stderr(const char *dir, void (*fn)(const char *),
+			    const char *arg)
+{
+	char path[128];
+	size_t len;
+	int fd, saved;
+	char *out;
+
+	snprintf(path, sizeof(path), "%s/stderr.txt", dir);
+	fflush(stderr);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	fn(arg);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	out = read_file(path, &len);
+	return out;
+}
+
+static void five_unsent(const char *path)
+{
+	char sock[160];
+	struct sl_audit_conf c = {
+		.path = path,
+		.fwd = SL_AUDIT_FWD_LOCAL,
+		.fwd_target = sock,
+	};
+	struct sl_audit *a;
+	int i;
+
+	snprintf(sock, sizeof(sock), "%s.nobody", path);
+	a = sl_audit_open(&c);
+	assert_non_null(a);
+	for (i = 0; i < 5; i++)
+		write_rec(a, "login", "alice", utc(2030, 1, 1, 10, 0, i));
+	sl_audit_close(a);
+}
+
+/* Five failed copies: one line at the first, a count at close. */
+static void test_forward_failure_rate_limited(void **state)
+{
+	struct fixture *f = *state;
+	char *err = capture_stderr(f->dir, five_unsent, f->path), *p;
+	int n = 0;
+
+	for (p = err; (p = strstr(p, "syslog forwarding to")); p++)
+		n++;
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(err, "1 records not forwarded"));
+	assert_non_null(strstr(err, "4 lost"));
+	free(err);
+	assert_int_equal(count_lines(f->path), 5);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1018,6 +1077,7 @@ int main(void)
 		T(test_forward_udp),
 		T(test_forward_tcp),
 		T(test_forward_failure_keeps_write),
+		T(test_forward_failure_rate_limited),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
