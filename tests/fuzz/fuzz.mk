@@ -22,7 +22,7 @@
 FUZZ_RUN_TIME ?= 60
 FUZZ_CC ?= clang
 FD := build/fuzz
-TARGETS := wire conf http csr ctl
+TARGETS := wire conf http csr ctl audit
 
 PKGS := libnl-3.0 libnl-genl-3.0 openssl libbpf libargon2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -48,6 +48,7 @@ ARGS_conf := -max_len=4096 -dict=tests/fuzz/conf.dict
 ARGS_http := -max_len=9000
 ARGS_csr := -max_len=4096
 ARGS_ctl := -max_len=70000
+ARGS_audit := -max_len=20000 -dict=tests/fuzz/audit.dict
 
 export ASAN_OPTIONS ?= abort_on_error=1:detect_leaks=1:symbolize=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
@@ -103,6 +104,10 @@ $(FD)/seeds-ctl: $(wildcard tests/fuzz/corpus/ctl/*)
 	$(call msg,GEN,$@)
 	$(Q)rm -rf $@ && mkdir -p $@
 	$(Q)cp tests/fuzz/corpus/ctl/* $@/
+$(FD)/seeds-audit: $(wildcard tests/fuzz/corpus/audit/*)
+	$(call msg,GEN,$@)
+	$(Q)rm -rf $@ && mkdir -p $@
+	$(Q)cp tests/fuzz/corpus/audit/* $@/
 
 run: $(TARGETS:%=run-%)
 

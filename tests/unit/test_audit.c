@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -26,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -540,6 +542,63 @@ static void test_two_writers(void **state)
 	assert_int_equal(res.lines, 4);
 }
 
+#define RACE_RECORDS 40
+
+static void *race_writer(void *arg)
+{
+	struct sl_audit *a = arg;
+	int i;
+
+	for (i = 0; i < RACE_RECORDS; i++)
+		write_rec(a, "login", "thread", utc(2030, 1, 1, 11, 0, i));
+	return NULL;
+}
+
+/* Threads sharing one handle, and processes with handles of their own. */
+static void test_concurrent_writers(void **state)
+{
+	struct fixture *f = *state;
+	struct sl_audit_verify_result res;
+	struct sl_audit *a = open_log(f->path);
+	pthread_t t[2];
+	pid_t pid[2];
+	int i, status;
+
+	for (i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, race_writer, a),
+				 0);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	sl_audit_close(a);
+
+	for (i = 0; i < 2; i++) {
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (pid[i] == 0) {
+			struct sl_audit_conf c = { .path = f->path };
+			struct sl_audit *b = sl_audit_open(&c);
+			int k, bad = !b;
+
+			for (k = 0; b && k < RACE_RECORDS; k++) {
+				struct sl_audit_record r = {
+					.event = "user_add",
+					.actor = i ? "proc1" : "proc0",
+				};
+
+				bad |= sl_audit_write(b, &r) != 0;
+			}
+			sl_audit_close(b);
+			_exit(bad);
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	assert_int_equal(sl_audit_verify(f->path, &res, NULL, NULL), 0);
+	assert_int_equal(res.lines, 4 * RACE_RECORDS);
+}
+
 static void test_recovery_after_truncation(void **state)
 {
 	struct fixture *f = *state;
@@ -928,6 +987,65 @@ static void test_forward_failure_keeps_write(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
+/* Stderr into a file while fn runs; returns what was written. */
+static char *capture_stderr(const char *dir, void (*fn)(const char *),
+			    const char *arg)
+{
+	char path[128];
+	size_t len;
+	int fd, saved;
+	char *out;
+
+	snprintf(path, sizeof(path), "%s/stderr.txt", dir);
+	fflush(stderr);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	fn(arg);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	out = read_file(path, &len);
+	return out;
+}
+
+static void five_unsent(const char *path)
+{
+	char sock[160];
+	struct sl_audit_conf c = {
+		.path = path,
+		.fwd = SL_AUDIT_FWD_LOCAL,
+		.fwd_target = sock,
+	};
+	struct sl_audit *a;
+	int i;
+
+	snprintf(sock, sizeof(sock), "%s.nobody", path);
+	a = sl_audit_open(&c);
+	assert_non_null(a);
+	for (i = 0; i < 5; i++)
+		write_rec(a, "login", "alice", utc(2030, 1, 1, 10, 0, i));
+	sl_audit_close(a);
+}
+
+/* Five failed copies: one line at the first, a count at close. */
+static void test_forward_failure_rate_limited(void **state)
+{
+	struct fixture *f = *state;
+	char *err = capture_stderr(f->dir, five_unsent, f->path), *p;
+	int n = 0;
+
+	for (p = err; (p = strstr(p, "syslog forwarding to")); p++)
+		n++;
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(err, "1 records not forwarded"));
+	assert_non_null(strstr(err, "4 lost"));
+	free(err);
+	assert_int_equal(count_lines(f->path), 5);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -949,6 +1067,7 @@ int main(void)
 		T(test_appended_garbage),
 		T(test_reopen_continues_chain),
 		T(test_two_writers),
+		T(test_concurrent_writers),
 		T(test_recovery_after_truncation),
 		T(test_recovery_after_garbage),
 		T(test_boundary),
@@ -958,6 +1077,7 @@ int main(void)
 		T(test_forward_udp),
 		T(test_forward_tcp),
 		T(test_forward_failure_keeps_write),
+		T(test_forward_failure_rate_limited),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

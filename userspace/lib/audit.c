@@ -228,8 +228,10 @@ static int hash_range(int fd, off_t start, off_t end,
 		return -ENOMEM;
 	}
 	while (start < end) {
-		size_t n = end - start > (off_t)sizeof(buf) ? sizeof(buf) :
-							     (size_t)(end - start);
+		size_t n = sizeof(buf);
+
+		if (end - start < (off_t)n)
+			n = (size_t)(end - start);
 
 		err = pread_all(fd, buf, n, start);
 		if (err)
@@ -415,7 +417,7 @@ struct sl_audit *sl_audit_open(const struct sl_audit_conf *c)
 		if (!a->fwd) {
 			err = -errno;
 			sl_log_errno(err, "audit: syslog forwarding to %s",
-				     c->fwd_target ? c->fwd_target : "/dev/log");
+				     c->fwd_target ?: "/dev/log");
 			goto err_free;
 		}
 	}

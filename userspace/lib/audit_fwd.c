@@ -173,8 +173,8 @@ struct audit_fwd *audit_fwd_open(const struct sl_audit_conf *c)
 		strcpy(un->sun_path, path);
 		f->addrlen = sizeof(*un);
 		snprintf(f->target, sizeof(f->target), "%s", path);
-		f->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			       0);
+		f->fd = socket(AF_UNIX,
+			       SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		break;
 	}
 	case SL_AUDIT_FWD_UDP:

@@ -310,7 +310,8 @@ static int jp_string(struct jp *p, char *out, size_t cap, bool *full)
 
 				if (p->n - p->i < 2 || p->s[p->i] != '\\' ||
 				    p->s[p->i + 1] != 'u')
-					return jp_fail(p, "lone high surrogate");
+					return jp_fail(p,
+						       "lone high surrogate");
 				p->i += 2;
 				if (jp_hex4(p, &lo))
 					return -EINVAL;
@@ -507,7 +508,8 @@ static bool hex64(const char *s)
 	int i;
 
 	for (i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return s[64] == '\0';
 }
@@ -639,7 +641,8 @@ closed:
 	}
 	for (k = 0; k < K_COUNT; k++) {
 		if (!(seen & (1u << k))) {
-			set_why(why, whylen, "missing key \"%s\"", key_names[k]);
+			set_why(why, whylen, "missing key \"%s\"",
+				key_names[k]);
 			return -EINVAL;
 		}
 	}

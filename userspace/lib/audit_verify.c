@@ -223,7 +223,8 @@ int sl_audit_verify_main(int argc, char **argv)
 			   strcmp(argv[i], "--help") == 0) {
 			printf("usage: %s [-q] FILE\n"
 			       "Checks the hash chain of an audit log. Exit "
-			       "status 0: intact, 1: broken, 2: error.\n", prog);
+			       "status 0: intact, 1: broken, 2: error.\n",
+			       prog);
 			return 0;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "%s: unknown option \"%s\"\n", prog,

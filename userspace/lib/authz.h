@@ -78,7 +78,7 @@ struct sl_timewin_rule {
 
 struct sl_timewin {
 	bool always;
-	unsigned int n;		/**< rules used, 1..SL_TIMEWIN_MAX unless always */
+	unsigned int n;		/**< rules used (0 when always) */
 	struct sl_timewin_rule r[SL_TIMEWIN_MAX];
 };
 

@@ -5,14 +5,18 @@
  * padding), made and checked with Debian's libargon2.
  *
  * Default cost: t=3 passes over m=64 MiB with p=1 lane.  This is RFC 9106's
- * second recommended setting ("if much less memory is available",
- * t=3, m=64 MiB) with one lane instead of four: the relay checks one login
- * at a time on its event loop thread, so lanes would only add threads.
- * It costs about a quarter of a second of one core per check, which is
- * what an interactive login can pay, and 64 MiB per guess is what makes
- * offline guessing on GPUs expensive.  Each hash records its own
- * parameters, so raising the default later keeps old hashes valid;
- * sl_password_needs_rehash() says when to store a new one.
+ * second recommended setting ("if much less memory is available": t=3,
+ * m=64 MiB) with one lane instead of four, so one check uses one core and
+ * never starts threads.  64 MiB per guess is what makes offline guessing
+ * on GPUs expensive.  Cost measured with Debian 12's libargon2:
+ * 350-520 ms per hash on a shared, busy 2-core build VM; expect
+ * 0.2-0.5 s on one core of a server.  So a check must not run on an event
+ * loop that moves other users' bytes, and concurrent checks must be
+ * bounded (each holds 64 MiB while it runs).
+ *
+ * Each hash records its own parameters, so raising the default later
+ * keeps old hashes valid; sl_password_needs_rehash() says when to store a
+ * new one.
  */
 #ifndef SL_PASSWORD_H
 #define SL_PASSWORD_H
@@ -38,7 +42,7 @@
 
 struct sl_password_params {
 	uint32_t t_cost;	/**< passes, 1..SL_PASSWORD_T_MAX */
-	uint32_t m_cost_kib;	/**< memory in KiB, 8*p..SL_PASSWORD_M_MAX_KIB */
+	uint32_t m_cost_kib;	/**< KiB, 8*p..SL_PASSWORD_M_MAX_KIB */
 	uint32_t parallelism;	/**< lanes, 1..SL_PASSWORD_P_MAX */
 };
 

@@ -14,7 +14,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#define SL_TOTP_SECRET_LEN 20	/* bytes: the HMAC-SHA-1 block RFC 4226 asks for */
+#define SL_TOTP_SECRET_LEN 20	/* bytes: RFC 4226's 160-bit secret */
 #define SL_TOTP_STEP 30		/* seconds */
 #define SL_TOTP_DIGITS 6
 #define SL_TOTP_WINDOW 1	/* steps accepted either side of now */
@@ -80,7 +80,8 @@ ssize_t sl_base32_encode(const uint8_t *in, size_t n, bool pad, char *out,
 ssize_t sl_base32_decode(const char *in, uint8_t *out, size_t outlen);
 
 /*
- * otpauth://totp/ISSUER:ACCOUNT?secret=BASE32&issuer=ISSUER&algorithm=SHA1&digits=6&period=30
+ *   otpauth://totp/ISSUER:ACCOUNT?secret=BASE32&issuer=ISSUER
+ *   &algorithm=SHA1&digits=6&period=30 (one line)
  * with issuer and account percent-encoded (everything but RFC 3986
  * unreserved characters).  Neither may be empty or contain ':' (the label
  * separator).  Returns 0, -EINVAL or -ENOSPC (outlen: SL_TOTP_URI_MAX is
