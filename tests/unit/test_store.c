@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "authz.h"
 #include "../../userspace/relay/store.h"
 
 #define NOW INT64_C(1800000000)
@@ -198,10 +199,10 @@ static void test_domains(void **state)
 	assert_int_equal(store_domain_delete(s, "ROOT.acme.plant1"), 0);
 	assert_int_equal(store_domain_delete(s, "ROOT.acme"), 0);
 	assert_int_equal(store_domain_delete(s, "ROOT.acme"), -ENOENT);
-	assert_true(store_domain_within("ROOT.acme.plant1", "ROOT.acme"));
-	assert_true(store_domain_within("ROOT.acme", "ROOT.acme"));
-	assert_false(store_domain_within("ROOT.acmex", "ROOT.acme"));
-	assert_false(store_domain_within("ROOT", "ROOT.acme"));
+	assert_true(sl_domain_covers("ROOT.acme", "ROOT.acme.plant1"));
+	assert_true(sl_domain_covers("ROOT.acme", "ROOT.acme"));
+	assert_false(sl_domain_covers("ROOT.acme", "ROOT.acmex"));
+	assert_false(sl_domain_covers("ROOT.acme", "ROOT"));
 }
 
 static void test_agents(void **state)

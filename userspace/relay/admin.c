@@ -157,9 +157,6 @@ static int domain_cmd(struct admin *ad, const char *verb, const char *arg)
 	if (!arg)
 		return fail("domain %s: which domain? (e.g. ROOT.acme.plant1)", verb);
 	if (!strcmp(verb, "add")) {
-		if (!sl_domain_valid(arg))
-			return fail("domain add: '%s' is not a domain path like ROOT.acme.plant1",
-				    arg);
 		if (store_domain_create(s, arg, (int64_t)time(NULL)))
 			return store_fail(ad, "domain add");
 		audit(ad, "domain.add", arg, arg, NULL);

@@ -97,7 +97,7 @@ int store_meta_get(struct store *s, const char *key, char *value, size_t len);
 
 /*
  * Domain paths are dot-separated names under ROOT ("ROOT", "ROOT.acme",
- * "ROOT.acme.plant1"), each label a sl_name_valid() name without dots.
+ * "ROOT.acme.plant1"), each label as sl_domain_valid() (authz.h) checks.
  * ROOT always exists.  create: the parent must exist (-ENOENT).  delete:
  * -ENOTEMPTY while children, agents, grants or unused tokens refer to it.
  */
@@ -106,9 +106,6 @@ struct store_domain {
 	int64_t created;
 };
 
-bool store_domain_path_valid(const char *path);
-/* True when domain is ancestor or below it (string rule, no database). */
-bool store_domain_within(const char *domain, const char *ancestor);
 int store_domain_create(struct store *s, const char *path, int64_t now);
 int store_domain_delete(struct store *s, const char *path);
 int store_domain_exists(struct store *s, const char *path); /* 1, 0, -errno */

@@ -1,46 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* The domain tree: ROOT.acme.plant1, each domain a row with its parent. */
+#include "authz.h"
 #include "store_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ports.h"
-
-bool store_domain_path_valid(const char *path)
-{
-	const char *p = path, *dot;
-	char label[SLUICE_NAME_MAX + 1];
-	size_t len;
-
-	if (!path || strlen(path) > STORE_DOMAIN_MAX ||
-	    strncmp(path, STORE_ROOT, strlen(STORE_ROOT)) ||
-	    (path[strlen(STORE_ROOT)] && path[strlen(STORE_ROOT)] != '.'))
-		return false;
-	p += strlen(STORE_ROOT);
-	while (*p) {
-		p++;	/* the dot */
-		dot = strchr(p, '.');
-		len = dot ? (size_t)(dot - p) : strlen(p);
-		if (!len || len >= sizeof(label))
-			return false;
-		memcpy(label, p, len);
-		label[len] = '\0';
-		if (!sl_name_valid(label))
-			return false;
-		p += len;
-	}
-	return true;
-}
-
-bool store_domain_within(const char *domain, const char *ancestor)
-{
-	size_t n = strlen(ancestor);
-
-	return !strncmp(domain, ancestor, n) &&
-	       (domain[n] == '\0' || domain[n] == '.');
-}
 
 int64_t store_domain_id(struct store *s, const char *path)
 {
@@ -66,7 +32,7 @@ int store_domain_create(struct store *s, const char *path, int64_t now)
 	int64_t pid;
 	int ret;
 
-	if (!store_domain_path_valid(path))
+	if (!path || !sl_domain_valid(path))
 		return store_err(s, -EINVAL, "bad domain \"%s\": expected "
 				 STORE_ROOT ".name.name...", path ? path : "");
 	if (!strcmp(path, STORE_ROOT))
