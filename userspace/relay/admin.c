@@ -38,7 +38,7 @@ struct admin {
 	int argc;
 	char **argv;
 	const char *opt_out, *opt_password_file, *opt_role, *opt_window, *opt_ttl,
-		*opt_expires;
+		*opt_expires, *opt_count;
 };
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -175,13 +175,43 @@ static int domain_cmd(struct admin *ad, const char *verb, const char *arg)
 
 /* ---- join tokens ---- */
 
+/* --count N: N tokens in one transaction (one fsync), one per line, for
+ * provisioning many sites (and sluice-bench's simulated agents). */
+static int token_create_many(struct admin *ad, const char *domain, uint64_t ttl_s,
+			     uint64_t count)
+{
+	struct store *s = ad->r->store;
+	char tok[STORE_TOKEN_STRLEN], id[STORE_TOKEN_ID_STRLEN];
+	int64_t now = (int64_t)time(NULL);
+	uint64_t i;
+
+	if (store_begin(s))
+		return store_fail(ad, "token create");
+	for (i = 0; i < count; i++) {
+		if (store_token_create(s, domain, (int64_t)ttl_s, ad->operator, now, tok, id)) {
+			store_rollback(s);
+			return store_fail(ad, "token create");
+		}
+		printf("%s\n", tok);
+	}
+	OPENSSL_cleanse(tok, sizeof(tok));
+	if (store_commit(s)) {
+		fflush(stdout);
+		return fail("token create: %s; none of the tokens above is valid",
+			    store_why(s));
+	}
+	audit(ad, "token.create", "-", domain, "%llu tokens, valid %llu s",
+	      (unsigned long long)count, (unsigned long long)ttl_s);
+	return 0;
+}
+
 static int token_cmd(struct admin *ad, const char *verb, const char *arg)
 {
 	struct store *s = ad->r->store;
 	char tok[STORE_TOKEN_STRLEN], id[STORE_TOKEN_ID_STRLEN], t1[32], t2[32], fp[SL_FP_STRLEN];
 	char cert[1200];
 	struct store_token *t;
-	uint64_t ttl_ms = 24 * 3600 * 1000ull;
+	uint64_t ttl_ms = 24 * 3600 * 1000ull, count = 1;
 	int64_t now = (int64_t)time(NULL);
 	size_t i, n;
 
@@ -204,6 +234,10 @@ static int token_cmd(struct admin *ad, const char *verb, const char *arg)
 				    ttl_ms > 30ull * 86400000))
 			return fail("token create: --ttl '%s' is not 1m to 30d (e.g. 2h, 7d)",
 				    ad->opt_ttl);
+		if (ad->opt_count && (sl_parse_uint(ad->opt_count, 1, 100000, &count)))
+			return fail("token create: --count '%s' is not 1 to 100000", ad->opt_count);
+		if (count > 1)
+			return token_create_many(ad, arg, ttl_ms / 1000, count);
 		if (store_token_create(s, arg, (int64_t)(ttl_ms / 1000), ad->operator, now, tok, id))
 			return store_fail(ad, "token create");
 		audit(ad, "token.create", id, arg, "valid %llu s", (unsigned long long)(ttl_ms / 1000));
@@ -528,17 +562,17 @@ bool relay_admin_is_command(const char *word)
 static int take_options(struct admin *ad, int argc, char **argv, char **pos, int *npos)
 {
 	static const char *const names[] = { "--out", "--password-file", "--role", "--window",
-					     "--ttl", "--expires" };
+					     "--ttl", "--expires", "--count" };
 	const char **slots[] = { &ad->opt_out, &ad->opt_password_file, &ad->opt_role,
-				 &ad->opt_window, &ad->opt_ttl, &ad->opt_expires };
+				 &ad->opt_window, &ad->opt_ttl, &ad->opt_expires, &ad->opt_count };
 	int i, k;
 
 	*npos = 0;
 	for (i = 0; i < argc; i++) {
-		for (k = 0; k < 6; k++)
+		for (k = 0; k < 7; k++)
 			if (!strcmp(argv[i], names[k]))
 				break;
-		if (k == 6) {
+		if (k == 7) {
 			if (argv[i][0] == '-' && argv[i][1] == '-')
 				return fail("unknown option '%s'", argv[i]);
 			pos[(*npos)++] = argv[i];

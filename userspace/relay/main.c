@@ -40,7 +40,7 @@ static void usage(FILE *f)
 		"Operator commands (on the state directory; a running relay applies\n"
 		"them within a second; every change is audited):\n"
 		"  domain add PATH | list | remove PATH\n"
-		"  token create DOMAIN [--ttl 24h] | list | revoke ID\n"
+		"  token create DOMAIN [--ttl 24h] [--count N] | list | revoke ID\n"
 		"  agent list | show NAME | attach NAME [DOMAIN] | reset NAME\n"
 		"        | disable NAME | remove NAME\n"
 		"  user add NAME [--expires YYYY-MM-DD] | list | show NAME | disable NAME\n"
