@@ -324,6 +324,90 @@
  *                                                  the epoch
  *         ...
  *
+ * Identity and access (the state database; docs/state.md).  Listings are
+ * dumps of SLUICE_A_RECORDS parts: an array of record nests (enum
+ * sluice_rec_attr; the element attribute type is ignored), each holding
+ * the fields its object has.  Every change is written to the audit log with
+ * the operator's uid before the reply, and a refusal is audited too.
+ * Changes answer with the affected object's record (or its name echoed).
+ * Errors: ERROR(SLUICE_E_NOT_FOUND) for an unknown user, agent, domain,
+ * token, grant or certificate, ERROR(SLUICE_E_EXISTS) for a name already
+ * taken, ERROR(SLUICE_E_INVALID) for a value the relay does not accept
+ * (the reason in SLUICE_A_ERR_MSG).
+ *
+ * SLUICE_CMD_CTL_DOMAIN_ADD     Request: SLUICE_A_DOMAIN.  Reply: echo.
+ * SLUICE_CMD_CTL_DOMAIN_REMOVE  Request: SLUICE_A_DOMAIN (no agents, grants
+ *                               or sub-domains left).  Reply: echo.
+ * SLUICE_CMD_CTL_DOMAIN_LIST    NLM_F_DUMP.  Records: NAME (the path),
+ *                               CREATED.
+ * SLUICE_CMD_CTL_TOKEN_CREATE   Request: SLUICE_A_DOMAIN, [SLUICE_A_TTL_S]
+ *                               (60 s .. 30 d, default 1 d),
+ *                               [SLUICE_A_COUNT] (1..SLUICE_TOKENS_MAX, one
+ *                               transaction).  Reply: SLUICE_A_RECORDS, one
+ *                               per token: ID, TOKEN (the secret, shown
+ *                               once), EXPIRES; SLUICE_A_TEXT: the
+ *                               relay certificate's fingerprint, for
+ *                               relay_fingerprint.
+ * SLUICE_CMD_CTL_TOKEN_LIST     NLM_F_DUMP.  Records: ID, DOMAIN, CREATED,
+ *                               EXPIRES, [USED, USED_BY], CREATED_BY.
+ * SLUICE_CMD_CTL_TOKEN_REVOKE   Request: SLUICE_A_ID.  Reply: echo.
+ * SLUICE_CMD_CTL_AGENT_ENROLLED NLM_F_DUMP: every enrolled agent, connected
+ *                               or not.  Records: NAME, DOMAIN, STATE
+ *                               ("pending", "active", "locked",
+ *                               "disabled"), [REASON], SERIAL, FINGERPRINT,
+ *                               CREATED, [LAST_SEEN, ADDR], CONNECTED.
+ * SLUICE_CMD_CTL_AGENT_ATTACH   Request: SLUICE_A_AGENT, [SLUICE_A_DOMAIN]:
+ *                               make a pending (or disabled) agent active,
+ *                               optionally moving it.  Reply: its record.
+ * SLUICE_CMD_CTL_AGENT_RESET    Request: SLUICE_A_AGENT: unlock a cloned
+ *                               agent; its next connect sets a new
+ *                               secondary id.  Reply: its record.
+ * SLUICE_CMD_CTL_AGENT_DISABLE  Request: SLUICE_A_AGENT, [SLUICE_A_TEXT]
+ *                               reason.  Its connection is closed within a
+ *                               second.  Reply: its record.
+ * SLUICE_CMD_CTL_AGENT_REMOVE   Request: SLUICE_A_AGENT.  Forgets the agent
+ *                               (it must enroll again).  Reply: echo.
+ * SLUICE_CMD_CTL_USER_ADD       Request: SLUICE_A_NAME, SLUICE_A_PHC (the
+ *                               Argon2id hash, made by sluicectl: the
+ *                               relay never sees the password; refused
+ *                               unless it has the relay's parameters),
+ *                               [SLUICE_A_EXPIRES].  Reply: its record.
+ * SLUICE_CMD_CTL_USER_LIST      NLM_F_DUMP.  Records: NAME, STATE
+ *                               ("enabled", "disabled", "locked",
+ *                               "expired"), TOTP, FAILED, [EXPIRES,
+ *                               LOCKED_UNTIL], CREATED.
+ * SLUICE_CMD_CTL_USER_SHOW      Request: SLUICE_A_NAME.  Reply: one record
+ *                               as in USER_LIST plus CERTS: records of
+ *                               SERIAL, FINGERPRINT, NOT_AFTER, [REVOKED],
+ *                               and GRANTS: records as in GRANT_LIST.
+ * SLUICE_CMD_CTL_USER_DISABLE, _ENABLE, _UNLOCK  Request: SLUICE_A_NAME.
+ *                               Disabling closes the user's live
+ *                               connections within a second.  Reply: its
+ *                               record.
+ * SLUICE_CMD_CTL_USER_PASSWD    Request: SLUICE_A_NAME, SLUICE_A_PHC.
+ * SLUICE_CMD_CTL_USER_CERT_ISSUE  Request: SLUICE_A_NAME, SLUICE_A_CSR (of
+ *                               a key made by sluicectl, which writes the
+ *                               PKCS#12 file).  Reply: SLUICE_A_CERT (DER),
+ *                               one record: SERIAL, FINGERPRINT, NOT_AFTER.
+ * SLUICE_CMD_CTL_USER_CERT_REVOKE  Request: SLUICE_A_ID, the certificate's
+ *                               serial.  Live connections made with it are
+ *                               closed within a second.  Reply: echo.
+ * SLUICE_CMD_CTL_USER_TOTP_ENABLE  Request: SLUICE_A_NAME.  Reply:
+ *                               SLUICE_A_TEXT, the otpauth:// URI (shown
+ *                               once; the secret is stored encrypted).
+ * SLUICE_CMD_CTL_GRANT_ADD      Request: SLUICE_A_NAME (user), SLUICE_A_DOMAIN,
+ *                               [SLUICE_A_ROLE] ("user", "administrator"),
+ *                               [SLUICE_A_WINDOW] (docs/auth.md).  Reply:
+ *                               its record.
+ * SLUICE_CMD_CTL_GRANT_LIST     NLM_F_DUMP, [SLUICE_A_NAME]: one user's.
+ *                               Records: ID, NAME (user), DOMAIN, ROLE,
+ *                               [WINDOW], CREATED, CREATED_BY.
+ * SLUICE_CMD_CTL_GRANT_REMOVE   Request: SLUICE_A_ID (decimal).  Reply: echo.
+ * SLUICE_CMD_CTL_AUDIT_TAIL     NLM_F_DUMP, [SLUICE_A_COUNT] (default 20, at
+ *                               most SLUICE_AUDIT_TAIL_MAX): the newest
+ *                               lines of the audit log, oldest first.
+ *                               Records: TEXT, one JSON line each.
+ *
  * Strings of the operator nests are at most SLUICE_TEXT_MAX bytes with
  * their NUL, except names (SLUICE_NAME_MAX) and addresses (SLUICE_ADDR_MAX).
  */
@@ -358,6 +442,11 @@
 #define SLUICE_CERT_MAX 8192		/* DER certificate */
 #define SLUICE_DOMAIN_MAX 255		/* "ROOT.acme.plant1" */
 #define SLUICE_TEXT_MAX 1024		/* paths, values in operator replies */
+#define SLUICE_LINE_MAX 8192		/* an audit line in CTL_AUDIT_TAIL */
+#define SLUICE_PHC_MAX 255		/* Argon2id PHC string */
+#define SLUICE_WINDOW_MAX 255		/* grant time window */
+#define SLUICE_TOKENS_MAX 400		/* join tokens per CTL_TOKEN_CREATE */
+#define SLUICE_AUDIT_TAIL_MAX 10000	/* lines per CTL_AUDIT_TAIL */
 
 /*
  * Default netlink port id of the relay's control socket: "SLUC" in ASCII.
@@ -393,6 +482,31 @@ enum sluice_cmd {
 	SLUICE_CMD_CTL_SESSION_KILL = 23,
 	SLUICE_CMD_CTL_RELOAD = 24,
 	SLUICE_CMD_CTL_CERT_SHOW = 25,
+	SLUICE_CMD_CTL_DOMAIN_ADD = 26,
+	SLUICE_CMD_CTL_DOMAIN_REMOVE = 27,
+	SLUICE_CMD_CTL_DOMAIN_LIST = 28,
+	SLUICE_CMD_CTL_TOKEN_CREATE = 29,
+	SLUICE_CMD_CTL_TOKEN_LIST = 30,
+	SLUICE_CMD_CTL_TOKEN_REVOKE = 31,
+	SLUICE_CMD_CTL_AGENT_ENROLLED = 32,
+	SLUICE_CMD_CTL_AGENT_ATTACH = 33,
+	SLUICE_CMD_CTL_AGENT_RESET = 34,
+	SLUICE_CMD_CTL_AGENT_DISABLE = 35,
+	SLUICE_CMD_CTL_AGENT_REMOVE = 36,
+	SLUICE_CMD_CTL_USER_ADD = 37,
+	SLUICE_CMD_CTL_USER_LIST = 38,
+	SLUICE_CMD_CTL_USER_SHOW = 39,
+	SLUICE_CMD_CTL_USER_DISABLE = 40,
+	SLUICE_CMD_CTL_USER_ENABLE = 41,
+	SLUICE_CMD_CTL_USER_UNLOCK = 42,
+	SLUICE_CMD_CTL_USER_PASSWD = 43,
+	SLUICE_CMD_CTL_USER_CERT_ISSUE = 44,
+	SLUICE_CMD_CTL_USER_CERT_REVOKE = 45,
+	SLUICE_CMD_CTL_USER_TOTP_ENABLE = 46,
+	SLUICE_CMD_CTL_GRANT_ADD = 47,
+	SLUICE_CMD_CTL_GRANT_LIST = 48,
+	SLUICE_CMD_CTL_GRANT_REMOVE = 49,
+	SLUICE_CMD_CTL_AUDIT_TAIL = 50,
 	__SLUICE_CMD_MAX
 };
 #define SLUICE_CMD_MAX (__SLUICE_CMD_MAX - 1)
@@ -426,6 +540,15 @@ enum sluice_attr {
 	SLUICE_A_SESSIONS = 25,		/* NLA_NESTED, array of session nests */
 	SLUICE_A_CERTS = 26,		/* NLA_NESTED, array of cert nests */
 	SLUICE_A_CHANGES = 27,		/* NLA_NESTED, array of change nests */
+	SLUICE_A_RECORDS = 28,		/* NLA_NESTED, array of record nests */
+	SLUICE_A_ID = 29,		/* NLA_STRING: token id, serial, grant id */
+	SLUICE_A_PHC = 30,		/* NLA_STRING, Argon2id PHC string */
+	SLUICE_A_ROLE = 31,		/* NLA_STRING, "user" or "administrator" */
+	SLUICE_A_WINDOW = 32,		/* NLA_STRING, grant time window */
+	SLUICE_A_EXPIRES = 33,		/* NLA_U64, seconds since the epoch */
+	SLUICE_A_TTL_S = 34,		/* NLA_U32, seconds */
+	SLUICE_A_COUNT = 35,		/* NLA_U32 */
+	SLUICE_A_TEXT = 36,		/* NLA_STRING, SLUICE_TEXT_MAX */
 	__SLUICE_A_LAST
 };
 #define SLUICE_A_MAX (__SLUICE_A_LAST - 1)
@@ -537,6 +660,42 @@ enum sluice_cert_attr {
 };
 #define SLUICE_CERT_A_MAX (__SLUICE_CERT_A_LAST - 1)
 
+/*
+ * Fields of the identity records (SLUICE_A_RECORDS).  Times are seconds
+ * since the epoch; absent means "never" or "not set".
+ */
+enum sluice_rec_attr {
+	SLUICE_REC_A_UNSPEC = 0,
+	SLUICE_REC_A_NAME = 1,			/* NLA_STRING: user, agent, domain path */
+	SLUICE_REC_A_DOMAIN = 2,		/* NLA_STRING */
+	SLUICE_REC_A_STATE = 3,			/* NLA_STRING, per object */
+	SLUICE_REC_A_ID = 4,			/* NLA_STRING */
+	SLUICE_REC_A_ROLE = 5,			/* NLA_STRING */
+	SLUICE_REC_A_WINDOW = 6,		/* NLA_STRING */
+	SLUICE_REC_A_CREATED = 7,		/* NLA_U64 */
+	SLUICE_REC_A_EXPIRES = 8,		/* NLA_U64 */
+	SLUICE_REC_A_USED = 9,			/* NLA_U64 */
+	SLUICE_REC_A_USED_BY = 10,		/* NLA_STRING */
+	SLUICE_REC_A_CREATED_BY = 11,		/* NLA_STRING */
+	SLUICE_REC_A_TOTP = 12,			/* NLA_U8, 0 or 1 */
+	SLUICE_REC_A_FAILED = 13,		/* NLA_U32, login failures */
+	SLUICE_REC_A_LOCKED_UNTIL = 14,		/* NLA_U64 */
+	SLUICE_REC_A_SERIAL = 15,		/* NLA_STRING */
+	SLUICE_REC_A_FINGERPRINT = 16,		/* NLA_STRING */
+	SLUICE_REC_A_REVOKED = 17,		/* NLA_U64 */
+	SLUICE_REC_A_NOT_AFTER = 18,		/* NLA_U64 */
+	SLUICE_REC_A_REASON = 19,		/* NLA_STRING */
+	SLUICE_REC_A_ADDR = 20,			/* NLA_STRING */
+	SLUICE_REC_A_LAST_SEEN = 21,		/* NLA_U64 */
+	SLUICE_REC_A_TOKEN = 22,		/* NLA_STRING, a secret */
+	SLUICE_REC_A_CONNECTED = 23,		/* NLA_U8, 0 or 1 */
+	SLUICE_REC_A_TEXT = 24,			/* NLA_STRING, SLUICE_LINE_MAX */
+	SLUICE_REC_A_CERTS = 25,		/* NLA_NESTED, array of records */
+	SLUICE_REC_A_GRANTS = 26,		/* NLA_NESTED, array of records */
+	__SLUICE_REC_A_LAST
+};
+#define SLUICE_REC_A_MAX (__SLUICE_REC_A_LAST - 1)
+
 enum sluice_change_attr {
 	SLUICE_CHANGE_A_UNSPEC = 0,
 	SLUICE_CHANGE_A_KEY = 1,		/* NLA_STRING */
@@ -595,6 +754,9 @@ enum sluice_err {
 	SLUICE_E_CONFIG = 22,		/* CTL_RELOAD: the file does not parse */
 	SLUICE_E_NO_SESSION = 23,	/* no open session with that id */
 	SLUICE_E_KILLED = 24,		/* the operator closed the session */
+	SLUICE_E_NOT_FOUND = 25,	/* no such user, domain, token, grant... */
+	SLUICE_E_EXISTS = 26,		/* that name is taken */
+	SLUICE_E_INVALID = 27,		/* a value the relay does not accept */
 	__SLUICE_E_LAST
 };
 #define SLUICE_E_MAX (__SLUICE_E_LAST - 1)

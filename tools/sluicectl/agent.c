@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * sluicectl agent list | show NAME | detach NAME
+ * sluicectl agent list [--all] | show NAME | detach NAME | attach NAME
+ *                 [DOMAIN] | reset NAME | disable NAME [REASON] | remove NAME
  *
- * list is a dump (every connected agent, however many); detach closes the
- * agent's control connection and its sessions, and the agent reconnects
- * by itself.
+ * list is a dump (every connected agent, however many); --all lists every
+ * enrolled agent from the relay's store, connected or not, with its state.
+ * detach closes the agent's control connection and its sessions, and the
+ * agent reconnects by itself; attach, reset, disable and remove change the
+ * enrolled agent (approval, clone lock, access) and apply at once.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sluicectl.h"
 
@@ -83,13 +87,26 @@ static int list_part(const struct sl_msg_in *m, void *arg)
 	return EXIT_OK;
 }
 
+static const struct rec_col enrolled_cols[] = {
+	{ SLUICE_REC_A_NAME, "name", "NAME", 24, REC_STR },
+	{ SLUICE_REC_A_DOMAIN, "domain", "DOMAIN", 24, REC_STR },
+	{ SLUICE_REC_A_STATE, "state", "STATE", 9, REC_STR },
+	{ SLUICE_REC_A_CONNECTED, "connected", "ONLINE", 6, REC_BOOL },
+	{ SLUICE_REC_A_LAST_SEEN, "last_seen", "LAST SEEN", 21, REC_TIME },
+	{ SLUICE_REC_A_ADDR, "addr", "FROM", 22, REC_STR },
+	{ SLUICE_REC_A_REASON, "reason", "REASON", 0, REC_STR },
+};
+#define NENROLLED (int)(sizeof(enrolled_cols) / sizeof(enrolled_cols[0]))
+
 static int agent_list(struct ctl *c, int argc, char **argv)
 {
 	int ret;
 
-	(void)argv;
+	if (argc == 1 && !strcmp(argv[0], "--all"))
+		return list_records(c, ctl_request(c, SLUICE_CMD_CTL_AGENT_ENROLLED, true),
+				    enrolled_cols, NENROLLED);
 	if (argc) {
-		fprintf(stderr, "sluicectl: agent list takes no arguments\n");
+		fprintf(stderr, "sluicectl: agent list takes only --all\n");
 		return EXIT_USAGE;
 	}
 	print_list_begin(NULL, agent_cols, 6);
@@ -161,12 +178,64 @@ static int agent_detach(struct ctl *c, int argc, char **argv)
 	return ctl_call(c, req, detach_reply, NULL);
 }
 
+/* attach, reset, disable, remove: answered with the agent's record. */
+static int agent_change(struct ctl *c, int argc, char **argv, uint8_t cmd, const char *verb,
+			const char *usage, int opt_attr)
+{
+	struct nl_msg *req;
+	char *pos[2];
+	int ret;
+
+	ret = take_args(argc, argv, NULL, 0, pos, 1, opt_attr ? 2 : 1, verb, usage);
+	if (ret)
+		return ret;
+	req = req_str(c, cmd, SLUICE_A_AGENT, pos[0]);
+	if (req && pos[1] && nla_put_string(req, opt_attr, pos[1])) {
+		nlmsg_free(req);
+		fprintf(stderr, "sluicectl: %s: '%s' is too long\n", verb, pos[1]);
+		return EXIT_USAGE;
+	}
+	if (cmd == SLUICE_CMD_CTL_AGENT_REMOVE)
+		return echo_done(c, req, SLUICE_A_AGENT, "agent",
+				 "agent %s removed; it must enroll again");
+	return show_record(c, req, enrolled_cols, NENROLLED);
+}
+
+static int agent_attach(struct ctl *c, int argc, char **argv)
+{
+	return agent_change(c, argc, argv, SLUICE_CMD_CTL_AGENT_ATTACH, "agent attach",
+			    "NAME [DOMAIN]", SLUICE_A_DOMAIN);
+}
+
+static int agent_reset(struct ctl *c, int argc, char **argv)
+{
+	return agent_change(c, argc, argv, SLUICE_CMD_CTL_AGENT_RESET, "agent reset", "NAME", 0);
+}
+
+static int agent_disable(struct ctl *c, int argc, char **argv)
+{
+	return agent_change(c, argc, argv, SLUICE_CMD_CTL_AGENT_DISABLE, "agent disable",
+			    "NAME [REASON]", SLUICE_A_TEXT);
+}
+
+static int agent_remove(struct ctl *c, int argc, char **argv)
+{
+	return agent_change(c, argc, argv, SLUICE_CMD_CTL_AGENT_REMOVE, "agent remove", "NAME",
+			    0);
+}
+
 const struct ctl_subcmd agent_verbs[] = {
-	{ "list", "", "connected agents (address, uptime, idle time, devices, sessions)",
-	  agent_list },
+	{ "list", "[--all]",
+	  "connected agents (address, uptime, idle time, devices, sessions); --all: every "
+	  "enrolled agent with its state", agent_list },
 	{ "show", "NAME", "one agent with its devices and port rules", agent_show },
 	{ "detach", "NAME",
 	  "close the agent's control connection and its sessions; it reconnects",
 	  agent_detach },
+	{ "attach", "NAME [DOMAIN]", "approve a pending agent (and move it to DOMAIN)",
+	  agent_attach },
+	{ "reset", "NAME", "unlock an agent locked as a suspected clone", agent_reset },
+	{ "disable", "NAME [REASON]", "refuse the agent; its connection closes", agent_disable },
+	{ "remove", "NAME", "forget the agent; it must enroll again", agent_remove },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -33,6 +33,12 @@ static const struct ctl_object objects[] = {
 	{ "reload", "re-read relay.conf; list what changed and what needs a restart",
 	  NULL, reload_main, "" },
 	{ "cert", "the relay's certificate", cert_verbs, NULL, NULL },
+	{ "domain", "the domain tree agents and grants hang in", domain_verbs, NULL, NULL },
+	{ "token", "one-time join tokens for enrolling agents", token_verbs, NULL, NULL },
+	{ "user", "technicians: accounts, certificates, passwords, TOTP", user_verbs, NULL,
+	  NULL },
+	{ "grant", "who may reach which domain, as which role, when", grant_verbs, NULL, NULL },
+	{ "audit", "the relay's audit log", audit_verbs, NULL, NULL },
 };
 #define NOBJECTS (sizeof(objects) / sizeof(objects[0]))
 

@@ -28,9 +28,10 @@ struct target_conf {
 	uint32_t port;
 	bool off;
 	char state_dir[1024];
+	char audit_log[1024];
 };
 
-/* Only the two keys sluicectl needs; everything else is the relay's. */
+/* Only the keys sluicectl needs; everything else is the relay's. */
 static int target_key(struct sl_conf *c, const char *section, const char *key,
 		      const char *value, void *ctx)
 {
@@ -42,6 +43,8 @@ static int target_key(struct sl_conf *c, const char *section, const char *key,
 		return 0;
 	if (!strcmp(key, "state_dir")) {
 		snprintf(t->state_dir, sizeof(t->state_dir), "%s", value);
+	} else if (!strcmp(key, "audit_log")) {
+		snprintf(t->audit_log, sizeof(t->audit_log), "%s", value);
 	} else if (!strcmp(key, "control_port_id")) {
 		if (!strcmp(value, "off")) {
 			t->off = true;
@@ -80,6 +83,11 @@ int ctl_target(struct ctl *c, const char *conf, bool explicit_conf)
 	/* The relay runs as the owner of its state_dir (it refuses to start
 	 * otherwise unless it is root); root passes anyway. */
 	c->relay_uid = stat(t.state_dir, &st) == 0 ? st.st_uid : 0;
+	/* The relay's default: audit.log in its state_dir. */
+	if (t.audit_log[0])
+		snprintf(c->audit_log, sizeof(c->audit_log), "%s", t.audit_log);
+	else
+		snprintf(c->audit_log, sizeof(c->audit_log), "%.1000s/audit.log", t.state_dir);
 	return EXIT_OK;
 }
 

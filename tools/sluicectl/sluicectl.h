@@ -30,6 +30,7 @@ struct ctl {
 	int timeout_ms;
 	uint32_t seq;
 	uint32_t err_code;	/* SLUICE_E_* of the last ERROR reply */
+	char audit_log[1024];	/* from relay.conf, for audit verify */
 };
 
 /* One reply message; return 0 to go on, or an exit code to stop. */
@@ -85,11 +86,58 @@ struct ctl_object {
 };
 
 extern const struct ctl_subcmd agent_verbs[], device_verbs[], session_verbs[],
-	cert_verbs[];
+	cert_verbs[], domain_verbs[], token_verbs[], user_verbs[], grant_verbs[],
+	audit_verbs[];
 int status_main(struct ctl *c, int argc, char **argv);
 int reload_main(struct ctl *c, int argc, char **argv);
 
 /* Prints the relay's ERROR and returns the exit code for it. */
 int ctl_error_exit(struct ctl *c, const struct sl_msg_in *m);
+
+/* records.c: identity records (SLUICE_A_RECORDS) as rows or key: value. */
+enum rec_kind { REC_STR, REC_TIME, REC_U32, REC_BOOL };
+struct rec_col {
+	int attr;		/* enum sluice_rec_attr */
+	const char *key;	/* JSON key */
+	const char *head;	/* table header */
+	int width;
+	enum rec_kind kind;
+};
+/* The columns' fields of one record split into tb (absent: "-"). */
+void print_fields(struct nlattr **tb, const struct rec_col *cols, int n);
+/* Prints every record of m's SLUICE_A_RECORDS with these columns. */
+int print_records(const struct sl_msg_in *m, const struct rec_col *cols, int n);
+/*
+ * A listing: sends req (a dump) and prints every record as a table row or
+ * a JSON array element.
+ */
+int list_records(struct ctl *c, struct nl_msg *req, const struct rec_col *cols, int n);
+/* A change answered with one record: prints it as key: value lines. */
+int show_record(struct ctl *c, struct nl_msg *req, const struct rec_col *cols, int n);
+/* A change answered with an echo: prints "done" (table) or {"key": v}. */
+int echo_done(struct ctl *c, struct nl_msg *req, int attr, const char *key,
+	      const char *done_fmt);
+void fmt_time(uint64_t t, char *out, size_t len);
+
+/* args.c: verb arguments and secrets. */
+struct opt {
+	const char *name;	/* "--ttl" */
+	const char **value;	/* set when given */
+};
+/*
+ * Splits argv into options (anywhere, each with a value) and positional
+ * words; want_min..want_max positional words.  Usage errors are printed
+ * with usage, the verb's argument text.  Returns EXIT_OK or EXIT_USAGE.
+ */
+int take_args(int argc, char **argv, const struct opt *opts, int nopts, char **pos,
+	      int want_min, int want_max, const char *verb, const char *usage);
+/* A request for cmd with a string attribute; NULL on allocation failure. */
+struct nl_msg *req_str(struct ctl *c, uint8_t cmd, int attr, const char *v);
+/*
+ * Reads a secret: from file when set, else one line of stdin when it is
+ * not a terminal, else a prompt without echo (twice when confirm).
+ */
+int read_secret(const char *file, const char *prompt, bool confirm, char *out,
+		size_t len);
 
 #endif

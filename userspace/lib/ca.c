@@ -419,14 +419,39 @@ out:
 	return x;
 }
 
+int sl_p12_write(EVP_PKEY *key, X509 *cert, const char *password, const char *path,
+		 char *why, size_t whylen)
+{
+	char cn[SL_CA_CN_MAX + 1] = "";
+	PKCS12 *p12;
+	int ret;
+
+	if (!password || !*password) {
+		snprintf(why, whylen, "a PKCS#12 file needs a password");
+		return -EINVAL;
+	}
+	X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn,
+				  (int)sizeof(cn));
+	/* NID 0 and iter 0: OpenSSL 3 defaults, AES-256-CBC with PBKDF2. */
+	p12 = PKCS12_create(password, cn[0] ? cn : NULL, key, cert, NULL, 0, 0, 0, 0, 0);
+	if (!p12) {
+		ssl_reason(why, whylen, "cannot make the PKCS#12 file");
+		return -EIO;
+	}
+	ret = write_atomic(path, 0600, OUT_P12, p12);
+	if (ret)
+		snprintf(why, whylen, "cannot write %s: %s", path, strerror(-ret));
+	PKCS12_free(p12);
+	return ret;
+}
+
 int sl_ca_issue_p12(struct sl_ca *ca, const char *cn, unsigned int days,
 		    const char *password, const char *p12_path,
 		    struct sl_cert_info *info, char *why, size_t whylen)
 {
-	PKCS12 *p12 = NULL;
 	EVP_PKEY *key;
 	X509 *x = NULL;
-	int ret = -EIO;
+	int ret;
 
 	if (!password || !*password) {
 		snprintf(why, whylen, "a PKCS#12 file needs a password");
@@ -438,22 +463,7 @@ int sl_ca_issue_p12(struct sl_ca *ca, const char *cn, unsigned int days,
 		return -EIO;
 	}
 	x = issue(ca, key, cn, days, info, why, whylen);
-	if (!x) {
-		ret = -EINVAL;
-		goto out;
-	}
-	/* NID 0 and iter 0: OpenSSL 3 defaults, AES-256-CBC with PBKDF2. */
-	p12 = PKCS12_create(password, cn, key, x, NULL, 0, 0, 0, 0, 0);
-	if (!p12) {
-		ssl_reason(why, whylen, "cannot make the PKCS#12 file");
-		goto out;
-	}
-	ret = write_atomic(p12_path, 0600, OUT_P12, p12);
-	if (ret)
-		snprintf(why, whylen, "cannot write %s: %s", p12_path,
-			 strerror(-ret));
-out:
-	PKCS12_free(p12);
+	ret = x ? sl_p12_write(key, x, password, p12_path, why, whylen) : -EINVAL;
 	X509_free(x);
 	EVP_PKEY_free(key);
 	return ret;

@@ -80,6 +80,14 @@ int sl_ca_issue_p12(struct sl_ca *ca, const char *cn, unsigned int days,
 		    const char *password, const char *p12_path,
 		    struct sl_cert_info *info, char *why, size_t whylen);
 
+/*
+ * Writes key and cert as a PKCS#12 file at path (mode 0600, atomically)
+ * protected by password (friendly name: the certificate's CN).  sluicectl
+ * uses it for a key it made and a certificate the relay signed.
+ */
+int sl_p12_write(EVP_PKEY *key, X509 *cert, const char *password, const char *path,
+		 char *why, size_t whylen);
+
 /* ---- certificates ---- */
 
 /* Serial, CN, SPKI fingerprint and validity of x. */

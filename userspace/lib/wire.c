@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BIT(a) (1u << (a))
+#define BIT(a) (1ull << (a))
 
 static struct nla_policy attr_policy[SLUICE_A_MAX + 1] = {
 	[SLUICE_A_VERSION] = { .type = NLA_U32, .minlen = 4, .maxlen = 4 },
@@ -55,6 +55,16 @@ static struct nla_policy attr_policy[SLUICE_A_MAX + 1] = {
 	[SLUICE_A_SESSIONS] = { .type = NLA_NESTED },
 	[SLUICE_A_CERTS] = { .type = NLA_NESTED },
 	[SLUICE_A_CHANGES] = { .type = NLA_NESTED },
+	[SLUICE_A_RECORDS] = { .type = NLA_NESTED },
+	[SLUICE_A_ID] = { .type = NLA_STRING, .minlen = 2, .maxlen = SLUICE_NAME_MAX + 1 },
+	[SLUICE_A_PHC] = { .type = NLA_STRING, .minlen = 2, .maxlen = SLUICE_PHC_MAX + 1 },
+	[SLUICE_A_ROLE] = { .type = NLA_STRING, .minlen = 2, .maxlen = SLUICE_NAME_MAX + 1 },
+	[SLUICE_A_WINDOW] = { .type = NLA_STRING, .minlen = 2,
+			      .maxlen = SLUICE_WINDOW_MAX + 1 },
+	[SLUICE_A_EXPIRES] = { .type = NLA_U64, .minlen = 8, .maxlen = 8 },
+	[SLUICE_A_TTL_S] = { .type = NLA_U32, .minlen = 4, .maxlen = 4 },
+	[SLUICE_A_COUNT] = { .type = NLA_U32, .minlen = 4, .maxlen = 4 },
+	[SLUICE_A_TEXT] = { .type = NLA_STRING, .minlen = 1, .maxlen = SLUICE_TEXT_MAX },
 };
 
 static struct nla_policy denial_policy[SLUICE_DENIAL_A_MAX + 1] = {
@@ -147,8 +157,39 @@ static struct nla_policy change_policy[SLUICE_CHANGE_A_MAX + 1] = {
 	[SLUICE_CHANGE_A_ACTION] = POL_U8,
 };
 
+static struct nla_policy rec_policy[SLUICE_REC_A_MAX + 1] = {
+	[SLUICE_REC_A_NAME] = { .type = NLA_STRING, .minlen = 2,
+				.maxlen = SLUICE_DOMAIN_MAX + 1 },
+	[SLUICE_REC_A_DOMAIN] = { .type = NLA_STRING, .minlen = 2,
+				  .maxlen = SLUICE_DOMAIN_MAX + 1 },
+	[SLUICE_REC_A_STATE] = POL_NAME,
+	[SLUICE_REC_A_ID] = POL_NAME,
+	[SLUICE_REC_A_ROLE] = POL_NAME,
+	[SLUICE_REC_A_WINDOW] = POL_TEXT,
+	[SLUICE_REC_A_CREATED] = POL_U64,
+	[SLUICE_REC_A_EXPIRES] = POL_U64,
+	[SLUICE_REC_A_USED] = POL_U64,
+	[SLUICE_REC_A_USED_BY] = POL_TEXT,
+	[SLUICE_REC_A_CREATED_BY] = POL_TEXT,
+	[SLUICE_REC_A_TOTP] = POL_U8,
+	[SLUICE_REC_A_FAILED] = POL_U32,
+	[SLUICE_REC_A_LOCKED_UNTIL] = POL_U64,
+	[SLUICE_REC_A_SERIAL] = POL_NAME,
+	[SLUICE_REC_A_FINGERPRINT] = POL_TEXT,
+	[SLUICE_REC_A_REVOKED] = POL_U64,
+	[SLUICE_REC_A_NOT_AFTER] = POL_U64,
+	[SLUICE_REC_A_REASON] = POL_TEXT,
+	[SLUICE_REC_A_ADDR] = POL_ADDR,
+	[SLUICE_REC_A_LAST_SEEN] = POL_U64,
+	[SLUICE_REC_A_TOKEN] = POL_TEXT,
+	[SLUICE_REC_A_CONNECTED] = POL_U8,
+	[SLUICE_REC_A_TEXT] = { .type = NLA_STRING, .minlen = 1, .maxlen = SLUICE_LINE_MAX },
+	[SLUICE_REC_A_CERTS] = POL_NEST,
+	[SLUICE_REC_A_GRANTS] = POL_NEST,
+};
+
 /* Room for the attribute table of any operator nest. */
-#define NEST_TB_MAX 16
+#define NEST_TB_MAX 32
 
 struct nest_spec {
 	const char *what;		/* for reasons: "agent", "session"... */
@@ -156,7 +197,7 @@ struct nest_spec {
 	const struct nla_policy *policy;
 	int required;			/* the one attribute an element needs */
 	const char *required_name;
-	uint32_t names;			/* attributes that must be valid names */
+	uint64_t names;			/* attributes that must be valid names */
 	/* Checks what the policy cannot; 0 or -EBADMSG with a reason. */
 	int (*extra)(struct nlattr **tb, char *why, size_t whylen);
 };
@@ -164,6 +205,7 @@ struct nest_spec {
 static int check_listen(struct nlattr **tb, char *why, size_t whylen);
 static int check_agent(struct nlattr **tb, char *why, size_t whylen);
 static int check_session(struct nlattr **tb, char *why, size_t whylen);
+static int check_record(struct nlattr **tb, char *why, size_t whylen);
 
 static const struct nest_spec nest_specs[] = {
 	[SL_NEST_STATUS] = { .what = "status", .max = SLUICE_STATUS_A_MAX,
@@ -185,12 +227,15 @@ static const struct nest_spec nest_specs[] = {
 	[SL_NEST_CHANGE] = { .what = "change", .max = SLUICE_CHANGE_A_MAX,
 			     .policy = change_policy, .required = SLUICE_CHANGE_A_KEY,
 			     .required_name = "KEY" },
+	/* A record has no one required field: each object has its own. */
+	[SL_NEST_RECORD] = { .what = "record", .max = SLUICE_REC_A_MAX,
+			     .policy = rec_policy, .extra = check_record },
 };
 
 _Static_assert(SLUICE_STATUS_A_MAX <= NEST_TB_MAX && SLUICE_AGENT_A_MAX <= NEST_TB_MAX &&
 		       SLUICE_SESSION_A_MAX <= NEST_TB_MAX &&
 		       SLUICE_CERT_A_MAX <= NEST_TB_MAX &&
-		       SLUICE_CHANGE_A_MAX <= NEST_TB_MAX,
+		       SLUICE_CHANGE_A_MAX <= NEST_TB_MAX && SLUICE_REC_A_MAX <= NEST_TB_MAX,
 	       "raise NEST_TB_MAX");
 
 /*
@@ -202,8 +247,8 @@ _Static_assert(SLUICE_STATUS_A_MAX <= NEST_TB_MAX && SLUICE_AGENT_A_MAX <= NEST_
  */
 static const struct {
 	const char *name;
-	uint32_t required;
-	uint32_t reply;
+	uint64_t required;
+	uint64_t reply;
 	bool dump;
 } cmd_table[SLUICE_CMD_MAX + 1] = {
 	[SLUICE_CMD_ERROR] = { .name = "ERROR", .required = BIT(SLUICE_A_ERR_CODE) },
@@ -254,6 +299,61 @@ static const struct {
 					  .required = BIT(SLUICE_A_SESSION_ID) },
 	[SLUICE_CMD_CTL_RELOAD] = { .name = "CTL_RELOAD", .reply = BIT(SLUICE_A_CHANGES) },
 	[SLUICE_CMD_CTL_CERT_SHOW] = { .name = "CTL_CERT_SHOW", .reply = BIT(SLUICE_A_CERTS) },
+	[SLUICE_CMD_CTL_DOMAIN_ADD] = { .name = "CTL_DOMAIN_ADD", .required = BIT(SLUICE_A_DOMAIN) },
+	[SLUICE_CMD_CTL_DOMAIN_REMOVE] = { .name = "CTL_DOMAIN_REMOVE",
+					   .required = BIT(SLUICE_A_DOMAIN) },
+	[SLUICE_CMD_CTL_DOMAIN_LIST] = { .name = "CTL_DOMAIN_LIST",
+					 .reply = BIT(SLUICE_A_RECORDS), .dump = true },
+	[SLUICE_CMD_CTL_TOKEN_CREATE] = { .name = "CTL_TOKEN_CREATE",
+					  .required = BIT(SLUICE_A_DOMAIN),
+					  .reply = BIT(SLUICE_A_RECORDS) },
+	[SLUICE_CMD_CTL_TOKEN_LIST] = { .name = "CTL_TOKEN_LIST",
+					.reply = BIT(SLUICE_A_RECORDS), .dump = true },
+	[SLUICE_CMD_CTL_TOKEN_REVOKE] = { .name = "CTL_TOKEN_REVOKE", .required = BIT(SLUICE_A_ID) },
+	[SLUICE_CMD_CTL_AGENT_ENROLLED] = { .name = "CTL_AGENT_ENROLLED",
+					    .reply = BIT(SLUICE_A_RECORDS), .dump = true },
+	[SLUICE_CMD_CTL_AGENT_ATTACH] = { .name = "CTL_AGENT_ATTACH",
+					  .required = BIT(SLUICE_A_AGENT),
+					  .reply = BIT(SLUICE_A_RECORDS) },
+	[SLUICE_CMD_CTL_AGENT_RESET] = { .name = "CTL_AGENT_RESET", .required = BIT(SLUICE_A_AGENT),
+					 .reply = BIT(SLUICE_A_RECORDS) },
+	[SLUICE_CMD_CTL_AGENT_DISABLE] = { .name = "CTL_AGENT_DISABLE",
+					   .required = BIT(SLUICE_A_AGENT),
+					   .reply = BIT(SLUICE_A_RECORDS) },
+	[SLUICE_CMD_CTL_AGENT_REMOVE] = { .name = "CTL_AGENT_REMOVE",
+					  .required = BIT(SLUICE_A_AGENT) },
+	[SLUICE_CMD_CTL_USER_ADD] = { .name = "CTL_USER_ADD",
+				      .required = BIT(SLUICE_A_NAME) | BIT(SLUICE_A_PHC),
+				      .reply = BIT(SLUICE_A_RECORDS) },
+	[SLUICE_CMD_CTL_USER_LIST] = { .name = "CTL_USER_LIST", .reply = BIT(SLUICE_A_RECORDS),
+				       .dump = true },
+	[SLUICE_CMD_CTL_USER_SHOW] = { .name = "CTL_USER_SHOW", .required = BIT(SLUICE_A_NAME),
+				       .reply = BIT(SLUICE_A_RECORDS) },
+	[SLUICE_CMD_CTL_USER_DISABLE] = { .name = "CTL_USER_DISABLE",
+					  .required = BIT(SLUICE_A_NAME),
+					  .reply = BIT(SLUICE_A_RECORDS) },
+	[SLUICE_CMD_CTL_USER_ENABLE] = { .name = "CTL_USER_ENABLE", .required = BIT(SLUICE_A_NAME),
+					 .reply = BIT(SLUICE_A_RECORDS) },
+	[SLUICE_CMD_CTL_USER_UNLOCK] = { .name = "CTL_USER_UNLOCK", .required = BIT(SLUICE_A_NAME),
+					 .reply = BIT(SLUICE_A_RECORDS) },
+	[SLUICE_CMD_CTL_USER_PASSWD] = { .name = "CTL_USER_PASSWD",
+					 .required = BIT(SLUICE_A_NAME) | BIT(SLUICE_A_PHC) },
+	[SLUICE_CMD_CTL_USER_CERT_ISSUE] = { .name = "CTL_USER_CERT_ISSUE",
+					     .required = BIT(SLUICE_A_NAME) | BIT(SLUICE_A_CSR),
+					     .reply = BIT(SLUICE_A_CERT) | BIT(SLUICE_A_RECORDS) },
+	[SLUICE_CMD_CTL_USER_CERT_REVOKE] = { .name = "CTL_USER_CERT_REVOKE",
+					      .required = BIT(SLUICE_A_ID) },
+	[SLUICE_CMD_CTL_USER_TOTP_ENABLE] = { .name = "CTL_USER_TOTP_ENABLE",
+					      .required = BIT(SLUICE_A_NAME),
+					      .reply = BIT(SLUICE_A_TEXT) },
+	[SLUICE_CMD_CTL_GRANT_ADD] = { .name = "CTL_GRANT_ADD",
+				       .required = BIT(SLUICE_A_NAME) | BIT(SLUICE_A_DOMAIN),
+				       .reply = BIT(SLUICE_A_RECORDS) },
+	[SLUICE_CMD_CTL_GRANT_LIST] = { .name = "CTL_GRANT_LIST",
+					.reply = BIT(SLUICE_A_RECORDS), .dump = true },
+	[SLUICE_CMD_CTL_GRANT_REMOVE] = { .name = "CTL_GRANT_REMOVE", .required = BIT(SLUICE_A_ID) },
+	[SLUICE_CMD_CTL_AUDIT_TAIL] = { .name = "CTL_AUDIT_TAIL",
+					.reply = BIT(SLUICE_A_RECORDS), .dump = true },
 };
 
 static const char *const attr_names[SLUICE_A_MAX + 1] = {
@@ -270,7 +370,11 @@ static const char *const attr_names[SLUICE_A_MAX + 1] = {
 	[SLUICE_A_DOMAIN] = "DOMAIN",	      [SLUICE_A_STATE] = "STATE",
 	[SLUICE_A_STATUS] = "STATUS",	      [SLUICE_A_AGENTS] = "AGENTS",
 	[SLUICE_A_SESSIONS] = "SESSIONS",     [SLUICE_A_CERTS] = "CERTS",
-	[SLUICE_A_CHANGES] = "CHANGES",
+	[SLUICE_A_CHANGES] = "CHANGES",       [SLUICE_A_RECORDS] = "RECORDS",
+	[SLUICE_A_ID] = "ID",		      [SLUICE_A_PHC] = "PHC",
+	[SLUICE_A_ROLE] = "ROLE",	      [SLUICE_A_WINDOW] = "WINDOW",
+	[SLUICE_A_EXPIRES] = "EXPIRES",	      [SLUICE_A_TTL_S] = "TTL_S",
+	[SLUICE_A_COUNT] = "COUNT",	      [SLUICE_A_TEXT] = "TEXT",
 };
 
 const char *sl_cmd_name(uint8_t cmd)
@@ -307,6 +411,9 @@ const char *sl_err_name(uint32_t code)
 		[SLUICE_E_CONFIG] = "configuration error",
 		[SLUICE_E_NO_SESSION] = "no such session",
 		[SLUICE_E_KILLED] = "closed by the operator",
+		[SLUICE_E_NOT_FOUND] = "not found",
+		[SLUICE_E_EXISTS] = "already exists",
+		[SLUICE_E_INVALID] = "invalid value",
 	};
 
 	if (code <= SLUICE_E_MAX && names[code])
@@ -536,7 +643,7 @@ static int check_nest(const struct nlattr *nest, const struct nest_spec *s,
 		snprintf(why, whylen, "malformed %s %d", s->what, idx);
 		return -EBADMSG;
 	}
-	if (!tb[s->required]) {
+	if (s->required && !tb[s->required]) {
 		snprintf(why, whylen, "%s %d lacks %s", s->what, idx, s->required_name);
 		return -EBADMSG;
 	}
@@ -575,6 +682,31 @@ static int check_array(const struct nlattr *arr, const struct nest_spec *s,
 		snprintf(why, whylen, "%d trailing bytes in %s list", rem, s->what);
 		return -EBADMSG;
 	}
+	return 0;
+}
+
+/* A record inside a record (a user's certificates) holds no arrays. */
+static int check_inner_record(struct nlattr **tb, char *why, size_t whylen)
+{
+	if (tb[SLUICE_REC_A_CERTS] || tb[SLUICE_REC_A_GRANTS]) {
+		snprintf(why, whylen, "record nested deeper than one level");
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static int check_record(struct nlattr **tb, char *why, size_t whylen)
+{
+	static const struct nest_spec inner = {
+		.what = "inner record", .max = SLUICE_REC_A_MAX, .policy = rec_policy,
+		.extra = check_inner_record,
+	};
+
+	if (tb[SLUICE_REC_A_CERTS] && check_array(tb[SLUICE_REC_A_CERTS], &inner, why, whylen))
+		return -EBADMSG;
+	if (tb[SLUICE_REC_A_GRANTS] &&
+	    check_array(tb[SLUICE_REC_A_GRANTS], &inner, why, whylen))
+		return -EBADMSG;
 	return 0;
 }
 
@@ -632,6 +764,7 @@ static int check_operator_attrs(struct sl_msg_in *m, char *why, size_t whylen)
 		{ SLUICE_A_SESSIONS, SL_NEST_SESSION },
 		{ SLUICE_A_CERTS, SL_NEST_CERT },
 		{ SLUICE_A_CHANGES, SL_NEST_CHANGE },
+		{ SLUICE_A_RECORDS, SL_NEST_RECORD },
 	};
 	struct nlattr *tb[NEST_TB_MAX + 1];
 	char inner[200];
@@ -669,8 +802,8 @@ int sl_wire_parse(void *buf, size_t len, struct sl_msg_in *m, char *why,
 	struct nlmsghdr *nlh = buf;
 	struct genlmsghdr *gnlh;
 	static const int name_attrs[] = { SLUICE_A_NAME, SLUICE_A_AGENT,
-					  SLUICE_A_DEVICE };
-	uint32_t required;
+					  SLUICE_A_DEVICE, SLUICE_A_ID };
+	uint64_t required;
 	unsigned int i;
 	bool request;
 	int ret;

@@ -87,6 +87,7 @@ enum sl_nest {
 	SL_NEST_SESSION = 2,	/* elements of SLUICE_A_SESSIONS */
 	SL_NEST_CERT = 3,	/* elements of SLUICE_A_CERTS */
 	SL_NEST_CHANGE = 4,	/* elements of SLUICE_A_CHANGES */
+	SL_NEST_RECORD = 5,	/* elements of SLUICE_A_RECORDS, REC_A_CERTS... */
 };
 
 /*

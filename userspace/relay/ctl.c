@@ -50,27 +50,67 @@
 #define CTL_STALL_MS 30000
 #define CTL_RX_PER_EVENT 64
 
-/*
- * The operator commands.  Commands that need state the relay does not
- * have yet (users, domains, grants, tokens, audit) are added here with
- * their handler when that state exists.
- */
+/* The operator commands; a change names its audit event. */
 static const struct relay_ctl_cmd ctl_cmds[] = {
 	{ .cmd = SLUICE_CMD_CTL_STATUS, .doit = relay_ctl_status },
 	{ .cmd = SLUICE_CMD_CTL_AGENT_LIST, .start = relay_ctl_agent_start,
 	  .dump = relay_ctl_agent_dump },
 	{ .cmd = SLUICE_CMD_CTL_AGENT_SHOW, .doit = relay_ctl_agent_show },
-	{ .cmd = SLUICE_CMD_CTL_AGENT_DETACH, .change = true,
+	{ .cmd = SLUICE_CMD_CTL_AGENT_DETACH, .change = "agent.detach",
 	  .doit = relay_ctl_agent_detach },
 	{ .cmd = SLUICE_CMD_CTL_DEVICE_LIST, .start = relay_ctl_agent_start,
 	  .dump = relay_ctl_device_dump },
 	{ .cmd = SLUICE_CMD_CTL_SESSION_LIST, .start = relay_ctl_session_start,
 	  .dump = relay_ctl_session_dump },
 	{ .cmd = SLUICE_CMD_CTL_SESSION_SHOW, .doit = relay_ctl_session_show },
-	{ .cmd = SLUICE_CMD_CTL_SESSION_KILL, .change = true,
+	{ .cmd = SLUICE_CMD_CTL_SESSION_KILL, .change = "session.kill",
 	  .doit = relay_ctl_session_kill },
-	{ .cmd = SLUICE_CMD_CTL_RELOAD, .change = true, .doit = relay_ctl_reload },
+	{ .cmd = SLUICE_CMD_CTL_RELOAD, .change = "config.reload", .doit = relay_ctl_reload },
 	{ .cmd = SLUICE_CMD_CTL_CERT_SHOW, .doit = relay_ctl_cert_show },
+	{ .cmd = SLUICE_CMD_CTL_DOMAIN_ADD, .change = "domain.add", .doit = relay_ctl_domain_add },
+	{ .cmd = SLUICE_CMD_CTL_DOMAIN_REMOVE, .change = "domain.remove",
+	  .doit = relay_ctl_domain_remove },
+	{ .cmd = SLUICE_CMD_CTL_DOMAIN_LIST, .start = relay_ctl_domain_start,
+	  .dump = relay_ctl_domain_dump },
+	{ .cmd = SLUICE_CMD_CTL_TOKEN_CREATE, .change = "token.create",
+	  .doit = relay_ctl_token_create },
+	{ .cmd = SLUICE_CMD_CTL_TOKEN_LIST, .start = relay_ctl_token_start,
+	  .dump = relay_ctl_token_dump },
+	{ .cmd = SLUICE_CMD_CTL_TOKEN_REVOKE, .change = "token.revoke",
+	  .doit = relay_ctl_token_revoke },
+	{ .cmd = SLUICE_CMD_CTL_AGENT_ENROLLED, .start = relay_ctl_enrolled_start,
+	  .dump = relay_ctl_enrolled_dump },
+	{ .cmd = SLUICE_CMD_CTL_AGENT_ATTACH, .change = "agent.attach",
+	  .doit = relay_ctl_agent_attach },
+	{ .cmd = SLUICE_CMD_CTL_AGENT_RESET, .change = "agent.reset",
+	  .doit = relay_ctl_agent_reset },
+	{ .cmd = SLUICE_CMD_CTL_AGENT_DISABLE, .change = "agent.disable",
+	  .doit = relay_ctl_agent_disable },
+	{ .cmd = SLUICE_CMD_CTL_AGENT_REMOVE, .change = "agent.remove",
+	  .doit = relay_ctl_agent_remove },
+	{ .cmd = SLUICE_CMD_CTL_USER_ADD, .change = "user.add", .doit = relay_ctl_user_add },
+	{ .cmd = SLUICE_CMD_CTL_USER_LIST, .start = relay_ctl_user_start,
+	  .dump = relay_ctl_user_dump },
+	{ .cmd = SLUICE_CMD_CTL_USER_SHOW, .doit = relay_ctl_user_show },
+	{ .cmd = SLUICE_CMD_CTL_USER_DISABLE, .change = "user.disable",
+	  .doit = relay_ctl_user_set },
+	{ .cmd = SLUICE_CMD_CTL_USER_ENABLE, .change = "user.enable", .doit = relay_ctl_user_set },
+	{ .cmd = SLUICE_CMD_CTL_USER_UNLOCK, .change = "user.unlock", .doit = relay_ctl_user_set },
+	{ .cmd = SLUICE_CMD_CTL_USER_PASSWD, .change = "user.passwd",
+	  .doit = relay_ctl_user_passwd },
+	{ .cmd = SLUICE_CMD_CTL_USER_CERT_ISSUE, .change = "user.cert_issue",
+	  .doit = relay_ctl_user_cert_issue },
+	{ .cmd = SLUICE_CMD_CTL_USER_CERT_REVOKE, .change = "user.cert_revoke",
+	  .doit = relay_ctl_user_cert_revoke },
+	{ .cmd = SLUICE_CMD_CTL_USER_TOTP_ENABLE, .change = "user.totp_enable",
+	  .doit = relay_ctl_user_totp_enable },
+	{ .cmd = SLUICE_CMD_CTL_GRANT_ADD, .change = "grant.add", .doit = relay_ctl_grant_add },
+	{ .cmd = SLUICE_CMD_CTL_GRANT_LIST, .start = relay_ctl_grant_start,
+	  .dump = relay_ctl_grant_dump },
+	{ .cmd = SLUICE_CMD_CTL_GRANT_REMOVE, .change = "grant.remove",
+	  .doit = relay_ctl_grant_remove },
+	{ .cmd = SLUICE_CMD_CTL_AUDIT_TAIL, .start = relay_ctl_audit_start,
+	  .dump = relay_ctl_audit_dump },
 };
 
 /* A request whose replies are not all sent yet. */
@@ -90,16 +130,24 @@ struct relay_ctl {
 	LIST_HEAD(, ctl_job) jobs;
 };
 
-void relay_ctl_audit(const struct relay_ctl_op *op, const char *fmt, ...)
+void relay_ctl_audit(struct relay *r, const struct relay_ctl_req *q,
+		     const char *event, const char *outcome, const char *object,
+		     const char *domain, const char *fmt, ...)
 {
-	char text[512];
+	char actor[32], text[768] = "";
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	sl_log_info("operator uid %u (pid %d): %s", (unsigned int)op->uid,
-		    (int)op->pid, text);
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(text, sizeof(text), fmt, ap);
+		va_end(ap);
+	}
+	snprintf(actor, sizeof(actor), "uid %u", (unsigned int)q->op.uid);
+	sl_log_info("operator uid %u (pid %d): %s %s%s%s%s%s", (unsigned int)q->op.uid,
+		    (int)q->op.pid, event, outcome, object ? " " : "", object ? object : "",
+		    text[0] ? ": " : "", text);
+	relay_audit(r, event, actor, object, domain, "local", outcome, "%s%spid %d",
+		    text, text[0] ? "; " : "", (int)q->op.pid);
 }
 
 int relay_ctl_init(struct relay *r, char *why, size_t whylen)
@@ -383,21 +431,22 @@ static bool op_allowed(const struct relay *r, const struct relay_ctl_op *op)
 					  r->cfg.ctl_admin_gid);
 }
 
-/* Change commands log their success themselves; their refusals here. */
-static void audit_failure(const struct relay_ctl_req *q, struct nl_msg *msg)
+/* Change commands audit their success themselves; their refusals here. */
+static void audit_failure(struct relay *r, const struct relay_ctl_req *q,
+			  const struct relay_ctl_cmd *c, struct nl_msg *msg)
 {
 	struct nlmsghdr *nlh;
 	struct nlattr *text;
 
 	if (!msg) {
-		relay_ctl_audit(&q->op, "%s failed: out of memory", sl_cmd_name(q->cmd));
+		relay_ctl_audit(r, q, c->change, "failed", NULL, NULL, "out of memory");
 		return;
 	}
 	nlh = nlmsg_hdr(msg);
 	if (((struct genlmsghdr *)nlmsg_data(nlh))->cmd != SLUICE_CMD_ERROR)
 		return;
 	text = nlmsg_find_attr(nlh, GENL_HDRLEN, SLUICE_A_ERR_MSG);
-	relay_ctl_audit(&q->op, "%s refused: %s", sl_cmd_name(q->cmd),
+	relay_ctl_audit(r, q, c->change, "refused", NULL, NULL, "%s",
 			text ? (const char *)nla_data(text) : "error");
 }
 
@@ -479,7 +528,7 @@ static void serve(struct relay *r, struct relay_ctl_req *q, void *buf, size_t le
 		struct nl_msg *msg = c->doit(r, q, &m);
 
 		if (c->change)
-			audit_failure(q, msg);
+			audit_failure(r, q, c, msg);
 		reply(r, q, msg);
 		return;
 	}
@@ -491,10 +540,11 @@ static void serve(struct relay *r, struct relay_ctl_req *q, void *buf, size_t le
 	j->c = c;
 	ret = c->start ? c->start(r, &j->q, &m) : 0;
 	if (ret) {
-		j->pending = ret == -ENOENT ?
+		j->pending = ret == -ENOENT && j->q.filter[0] ?
 			sl_wire_error(q->seq, SLUICE_E_NO_AGENT, 0, "agent '%s' is not connected",
 				      j->q.filter) :
-			sl_wire_error(q->seq, SLUICE_E_INTERNAL, 0, "%s", strerror(-ret));
+			sl_wire_error(q->seq, SLUICE_E_INTERNAL, 0, "%s failed: %s",
+				      sl_cmd_name(m.cmd), strerror(-ret));
 		j->parts_done = j->last = true;
 	}
 	if (!job_step(r, j))

@@ -7,6 +7,10 @@
  * ctl_parse.c  request checks that need no relay state (fuzzed)
  * ctl_show.c   read-only commands: status, agents, devices, sessions, cert
  * ctl_change.c commands that change something: detach, kill, reload
+ * ctl_records.c identity records: store errors, row dumps, the audit call
+ * ctl_access.c domains, join tokens, grants, audit tail
+ * ctl_agents.c enrolled agents: list, attach, reset, disable, remove
+ * ctl_users.c  users and their certificates, passwords and TOTP
  *
  * Adding a command: a number in enum sluice_cmd with its Documentation
  * block, its attributes in the codec (userspace/lib/wire.c cmd_table), one
@@ -51,9 +55,10 @@ struct relay_ctl_req {
 
 struct relay_ctl_cmd {
 	uint8_t cmd;
-	/* Changes state: the handler calls relay_ctl_audit() when it acts,
-	 * the dispatcher records its refusals (ERROR replies). */
-	bool change;
+	/* Changes state: the audit event ("user.add").  The handler calls
+	 * relay_ctl_audit() when it acts, the dispatcher audits its refusals
+	 * (ERROR replies) under the same event. */
+	const char *change;
 	/* Plain command: the reply (or an ERROR); NULL is an internal error. */
 	struct nl_msg *(*doit)(struct relay *r, struct relay_ctl_req *q,
 			       const struct sl_msg_in *m);
@@ -74,11 +79,44 @@ void relay_ctl_run(struct relay *r);
 int relay_ctl_timeout_ms(const struct relay *r);
 
 /*
- * The one place that records an operator's change ("operator uid 0 (pid
- * 123): detached agent plant1").  The audit log replaces its body later.
+ * The one place that records an operator's change: an audit record with
+ * actor "uid N" and source "local", written (fsync'd) before the reply,
+ * and a log line.  outcome "ok" or "refused"; fmt may be NULL.
  */
-void relay_ctl_audit(const struct relay_ctl_op *op, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void relay_ctl_audit(struct relay *r, const struct relay_ctl_req *q,
+		     const char *event, const char *outcome, const char *object,
+		     const char *domain, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+
+/* ctl_records.c */
+/* ERROR reply for a store failure (-ENOENT, -EEXIST...) with its reason. */
+struct nl_msg *relay_ctl_store_error(struct relay *r, const struct relay_ctl_req *q,
+				     int err, const char *what);
+/* One reply message with cmd and, when name is not NULL, attr = name. */
+struct nl_msg *relay_ctl_echo(const struct relay_ctl_req *q, int attr, const char *name);
+/*
+ * Dump helper: fills msg with SLUICE_A_RECORDS elements from the snapshot
+ * q->keys (q->nkeys rows of size bytes) starting at q->pos; put() adds one
+ * row's fields.  Returns what a dump() returns.
+ */
+int relay_ctl_rows_dump(struct relay_ctl_req *q, struct nl_msg *msg, size_t size,
+			int (*put)(struct relay *r, struct nl_msg *msg, const void *row),
+			struct relay *r);
+/* Field helpers: nothing added for "" or 0. */
+int relay_rec_str(struct nl_msg *msg, int attr, const char *v);
+int relay_rec_time(struct nl_msg *msg, int attr, int64_t t);
+/* The store rows as records (shared by lists and change replies). */
+struct store_agent;
+struct store_user;
+struct store_grant;
+int relay_rec_agent(struct relay *r, struct nl_msg *msg, const void *row);
+int relay_rec_user(struct relay *r, struct nl_msg *msg, const void *row);
+int relay_rec_grant(struct relay *r, struct nl_msg *msg, const void *row);
+/* A reply holding SLUICE_A_RECORDS with one record made by put(). */
+struct nl_msg *relay_ctl_one_record(struct relay *r, const struct relay_ctl_req *q,
+				    int (*put)(struct relay *r, struct nl_msg *msg,
+					       const void *row),
+				    const void *row);
 
 /* ctl_parse.c */
 /*
@@ -123,5 +161,63 @@ struct nl_msg *relay_ctl_session_kill(struct relay *r, struct relay_ctl_req *q,
 				      const struct sl_msg_in *m);
 struct nl_msg *relay_ctl_reload(struct relay *r, struct relay_ctl_req *q,
 				const struct sl_msg_in *m);
+
+/* Handlers: ctl_access.c */
+struct nl_msg *relay_ctl_domain_add(struct relay *r, struct relay_ctl_req *q,
+				    const struct sl_msg_in *m);
+struct nl_msg *relay_ctl_domain_remove(struct relay *r, struct relay_ctl_req *q,
+				       const struct sl_msg_in *m);
+int relay_ctl_domain_start(struct relay *r, struct relay_ctl_req *q,
+			   const struct sl_msg_in *m);
+int relay_ctl_domain_dump(struct relay *r, struct relay_ctl_req *q, struct nl_msg *msg);
+struct nl_msg *relay_ctl_token_create(struct relay *r, struct relay_ctl_req *q,
+				      const struct sl_msg_in *m);
+int relay_ctl_token_start(struct relay *r, struct relay_ctl_req *q,
+			  const struct sl_msg_in *m);
+int relay_ctl_token_dump(struct relay *r, struct relay_ctl_req *q, struct nl_msg *msg);
+struct nl_msg *relay_ctl_token_revoke(struct relay *r, struct relay_ctl_req *q,
+				      const struct sl_msg_in *m);
+struct nl_msg *relay_ctl_grant_add(struct relay *r, struct relay_ctl_req *q,
+				   const struct sl_msg_in *m);
+int relay_ctl_grant_start(struct relay *r, struct relay_ctl_req *q,
+			  const struct sl_msg_in *m);
+int relay_ctl_grant_dump(struct relay *r, struct relay_ctl_req *q, struct nl_msg *msg);
+struct nl_msg *relay_ctl_grant_remove(struct relay *r, struct relay_ctl_req *q,
+				      const struct sl_msg_in *m);
+int relay_ctl_audit_start(struct relay *r, struct relay_ctl_req *q,
+			  const struct sl_msg_in *m);
+int relay_ctl_audit_dump(struct relay *r, struct relay_ctl_req *q, struct nl_msg *msg);
+
+/* Handlers: ctl_agents.c */
+int relay_ctl_enrolled_start(struct relay *r, struct relay_ctl_req *q,
+			     const struct sl_msg_in *m);
+int relay_ctl_enrolled_dump(struct relay *r, struct relay_ctl_req *q, struct nl_msg *msg);
+struct nl_msg *relay_ctl_agent_attach(struct relay *r, struct relay_ctl_req *q,
+				      const struct sl_msg_in *m);
+struct nl_msg *relay_ctl_agent_reset(struct relay *r, struct relay_ctl_req *q,
+				     const struct sl_msg_in *m);
+struct nl_msg *relay_ctl_agent_disable(struct relay *r, struct relay_ctl_req *q,
+				       const struct sl_msg_in *m);
+struct nl_msg *relay_ctl_agent_remove(struct relay *r, struct relay_ctl_req *q,
+				      const struct sl_msg_in *m);
+
+/* Handlers: ctl_users.c */
+struct nl_msg *relay_ctl_user_add(struct relay *r, struct relay_ctl_req *q,
+				  const struct sl_msg_in *m);
+int relay_ctl_user_start(struct relay *r, struct relay_ctl_req *q,
+			 const struct sl_msg_in *m);
+int relay_ctl_user_dump(struct relay *r, struct relay_ctl_req *q, struct nl_msg *msg);
+struct nl_msg *relay_ctl_user_show(struct relay *r, struct relay_ctl_req *q,
+				   const struct sl_msg_in *m);
+struct nl_msg *relay_ctl_user_set(struct relay *r, struct relay_ctl_req *q,
+				  const struct sl_msg_in *m);
+struct nl_msg *relay_ctl_user_passwd(struct relay *r, struct relay_ctl_req *q,
+				     const struct sl_msg_in *m);
+struct nl_msg *relay_ctl_user_cert_issue(struct relay *r, struct relay_ctl_req *q,
+					 const struct sl_msg_in *m);
+struct nl_msg *relay_ctl_user_cert_revoke(struct relay *r, struct relay_ctl_req *q,
+					  const struct sl_msg_in *m);
+struct nl_msg *relay_ctl_user_totp_enable(struct relay *r, struct relay_ctl_req *q,
+					  const struct sl_msg_in *m);
 
 #endif

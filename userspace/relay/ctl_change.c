@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Operator commands that change the relay: detach an agent, kill a
- * session, reload relay.conf.  Each one is recorded by relay_ctl_audit()
+ * session, reload relay.conf.  Each one is audited by relay_ctl_audit()
  * with the operator's uid.
  *
  * Reload builds a complete new configuration with the same parser as the
@@ -35,8 +35,8 @@ struct nl_msg *relay_ctl_agent_detach(struct relay *r, struct relay_ctl_req *q,
 	if (!a)
 		return sl_wire_error(q->seq, SLUICE_E_NO_AGENT, 0,
 				     "agent '%s' is not connected", name);
-	relay_ctl_audit(&q->op, "detach agent %s (connected from %s)", a->name,
-			a->conn->addr);
+	relay_ctl_audit(r, q, "agent.detach", "ok", a->name, a->domain,
+			"connected from %s", a->conn->addr);
 	msg = sl_wire_new(SLUICE_CMD_CTL_AGENT_DETACH, q->seq, 0);
 	if (msg && nla_put_string(msg, SLUICE_A_AGENT, a->name)) {
 		nlmsg_free(msg);
@@ -56,8 +56,13 @@ struct nl_msg *relay_ctl_session_kill(struct relay *r, struct relay_ctl_req *q,
 	if (!s || s->state == SESSION_CLOSED)
 		return sl_wire_error(q->seq, SLUICE_E_NO_SESSION, 0,
 				     "no open session %016llx", (unsigned long long)id);
-	relay_ctl_audit(&q->op, "kill session %016llx (client %s -> %s/%s:%u)",
-			(unsigned long long)id, s->user, s->agent, s->device, s->port);
+	{
+		char sid[24];
+
+		snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)id);
+		relay_ctl_audit(r, q, "session.kill", "ok", sid, NULL,
+				"user %s -> %s/%s:%u", s->user, s->agent, s->device, s->port);
+	}
 	relay_session_fail(r, s, SLUICE_E_KILLED, "closed by the operator");
 	msg = sl_wire_new(SLUICE_CMD_CTL_SESSION_KILL, q->seq, 0);
 	if (msg && nla_put_u64(msg, SLUICE_A_SESSION_ID, id)) {
@@ -296,7 +301,8 @@ struct nl_msg *relay_ctl_reload(struct relay *r, struct relay_ctl_req *q,
 		n++;
 	}
 	nla_nest_end_keep_empty(msg, list);
-	relay_ctl_audit(&q->op, "reload %s: %u change%s%s%s%s%s", r->conf_path, n,
+	relay_ctl_audit(r, q, "config.reload", "ok", r->conf_path, NULL,
+			"%u change%s%s%s%s%s", n,
 			n == 1 ? "" : "s", applied[0] ? "; applied: " : "", applied,
 			restart[0] ? "; need a restart: " : "", restart);
 	free(cfg);

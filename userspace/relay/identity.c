@@ -169,25 +169,13 @@ static const char *agent_still_ok(struct relay *r, struct relay_agent *a)
 	return NULL;
 }
 
-/*
- * Once a second: another process (an operator command) may have changed
- * the store.  Connections whose identity no longer passes are closed, with
- * their sessions, and audited.
- */
-void relay_identity_tick(struct relay *r)
+void relay_identity_recheck(struct relay *r)
 {
 	struct relay_conn *c, *tmp;
 	int64_t now = (int64_t)time(NULL);
 	const char *gone;
 	char why[128];
 
-	if (r->audit)
-		sl_audit_tick(r->audit, (time_t)now);
-	if (!r->store || r->now_ms - r->store_polled_ms < 1000)
-		return;
-	r->store_polled_ms = r->now_ms;
-	if (store_changed(r->store) != 1)
-		return;
 	for (c = LIST_FIRST(&r->conns); c; c = tmp) {
 		tmp = LIST_NEXT(c, link);
 		if (c->kind == CONN_CLIENT)
@@ -202,4 +190,20 @@ void relay_identity_tick(struct relay *r)
 			    c->kind == CONN_CLIENT ? "user" : "agent", c->name, c->addr, gone);
 		relay_conn_close(r, c, gone);
 	}
+}
+
+/*
+ * Once a second: another process (sqlite3 by hand, a second relay on the
+ * same state) may have changed the store; the relay's own changes
+ * (sluicectl) call relay_identity_recheck() at once.
+ */
+void relay_identity_tick(struct relay *r)
+{
+	if (r->audit)
+		sl_audit_tick(r->audit, time(NULL));
+	if (!r->store || r->now_ms - r->store_polled_ms < 1000)
+		return;
+	r->store_polled_ms = r->now_ms;
+	if (store_changed(r->store) == 1)
+		relay_identity_recheck(r);
 }

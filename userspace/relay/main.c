@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "admin.h"
+#include "audit.h"
 #include "admission.h"
 #include "log.h"
 #include "relay.h"
@@ -37,19 +37,11 @@ static void usage(FILE *f)
 		"  -h       this help\n"
 		"Without a command the relay runs; logs go to stderr.  See\n"
 		"docs/configuration.md for the keys.\n"
-		"Operator commands (on the state directory; a running relay applies\n"
-		"them within a second; every change is audited):\n"
-		"  domain add PATH | list | remove PATH\n"
-		"  token create DOMAIN [--ttl 24h] [--count N] | list | revoke ID\n"
-		"  agent list | show NAME | attach NAME [DOMAIN] | reset NAME\n"
-		"        | disable NAME | remove NAME\n"
-		"  user add NAME [--expires YYYY-MM-DD] | list | show NAME | disable NAME\n"
-		"       | enable NAME | unlock NAME | passwd NAME | totp-enable NAME\n"
-		"       | cert-issue NAME --out FILE.p12 | cert-revoke SERIAL\n"
-		"  grant add USER DOMAIN [--role user|administrator] [--window SPEC]\n"
-		"        | list [USER] | remove ID\n"
-		"  audit-verify [FILE]     check the audit log's hash chain\n"
-		"Passwords: --password-file FILE, else one line on stdin, else a prompt.\n");
+		"Command:\n"
+		"  audit-verify [FILE]  check the audit log's hash chain (default: the\n"
+		"                       configured audit_log); works with the relay stopped\n"
+		"Users, agents, domains, grants and join tokens are managed with\n"
+		"sluicectl(8) while the relay runs.\n");
 }
 
 static int prepare_state(struct relay *r, char *key, char *cert, size_t len)
@@ -118,7 +110,17 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc && !relay_admin_is_command(argv[optind])) {
+	if (optind != argc && strcmp(argv[optind], "audit-verify")) {
+		static const char *const moved[] = { "domain", "token", "agent", "user", "grant" };
+		size_t i;
+
+		for (i = 0; i < sizeof(moved) / sizeof(moved[0]); i++)
+			if (!strcmp(argv[optind], moved[i])) {
+				fprintf(stderr, "sluice-relay: '%s' is a sluicectl command: run "
+					"sluicectl -c %s %s ... (with the relay running)\n",
+					moved[i], conf_path, moved[i]);
+				return 2;
+			}
 		fprintf(stderr, "sluice-relay: unknown command '%s'\n", argv[optind]);
 		usage(stderr);
 		return 2;
@@ -136,20 +138,14 @@ int main(int argc, char **argv)
 		tzset();
 	}
 	if (optind != argc) {
-		char why[1024];
+		char *vargv[3] = { argv[optind],
+				   optind + 1 < argc ? argv[optind + 1] : r.cfg.audit_log, NULL };
 
-		sl_log_init("sluice-relay", debug, false);
-		if (mkdir(r.cfg.state_dir, 0700) == -1 && errno != EEXIST) {
-			fprintf(stderr, "sluice-relay: cannot create state_dir %s: %s\n",
-				r.cfg.state_dir, strerror(errno));
-			return 1;
+		if (optind + 2 < argc) {
+			fprintf(stderr, "sluice-relay: audit-verify takes one FILE\n");
+			return 2;
 		}
-		if (sl_tls_identity_ensure(r.cfg.state_dir, why, sizeof(why)) < 0 &&
-		    strcmp(argv[optind], "audit-verify")) {
-			fprintf(stderr, "sluice-relay: %s\n", why);
-			return 1;
-		}
-		return relay_admin_main(&r, argc - optind, argv + optind);
+		return sl_audit_verify_main(2, vargv);
 	}
 	if (check_only) {
 		printf("%s: configuration OK\n", conf_path);

@@ -224,8 +224,12 @@ void relay_identity_uninit(struct relay *r);
 /* The verified peer certificate of c: 0, -ENOKEY (none), -EKEYREJECTED. */
 int relay_peer_cert(struct relay_conn *c, struct sl_cert_info *info, char *why,
 		    size_t whylen);
-/* Timer: audit day boundaries; operator changes reach live connections. */
+/* Timer: audit day boundaries; store changes by others reach live
+ * connections. */
 void relay_identity_tick(struct relay *r);
+/* Closes connections whose identity no longer passes the store (revoked,
+ * disabled, locked, removed) and applies approvals and moves. */
+void relay_identity_recheck(struct relay *r);
 
 /* journal.c: audit records (fsync'd before the relay answers) */
 int relay_audit_open(struct relay *r, char *why, size_t whylen);
