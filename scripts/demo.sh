@@ -310,20 +310,21 @@ step "3. Start sluice-agent (the site side)"
 
 say "An operator makes a one-time join token for the agent, a user with a"
 say "certificate and a password, and a grant of the whole tree to that user:"
-say "\$ sluice-relay -f relay.conf token create ROOT"
-JOIN_TOKEN=$("$BIN/sluice-relay" -f "$DEMO/relay.conf" token create ROOT --ttl 1h \
+say "\$ sluicectl -c relay.conf token create ROOT"
+JOIN_TOKEN=$("$BIN/sluicectl" -c "$DEMO/relay.conf" token create ROOT --ttl 1h \
 	2>"$DEMO/admin.log" | sed -n 's/^  join_token = //p')
 [ -n "$JOIN_TOKEN" ] || fail "token create failed" "$DEMO/admin.log"
 printf 'demo-password-1\n' >"$DEMO/password"
 chmod 600 "$DEMO/password"
-say "\$ sluice-relay -f relay.conf user add demo-user --password-file password"
-say "\$ sluice-relay -f relay.conf user cert-issue demo-user --out demo-user.p12 --password-file password"
-say "\$ sluice-relay -f relay.conf grant add demo-user ROOT"
-for cmd in "user add demo-user" "user cert-issue demo-user --out $DEMO/demo-user.p12" \
+say "\$ sluicectl -c relay.conf user add demo-user --password-file password"
+say "\$ sluicectl -c relay.conf user cert-issue demo-user --out demo-user.p12 --password-file password"
+say "\$ sluicectl -c relay.conf grant add demo-user ROOT"
+for cmd in "user add demo-user --password-file $DEMO/password" \
+	"user cert-issue demo-user --out $DEMO/demo-user.p12 --password-file $DEMO/password" \
 	"grant add demo-user ROOT"; do
 	# shellcheck disable=SC2086 # word splitting of cmd is wanted
-	"$BIN/sluice-relay" -f "$DEMO/relay.conf" $cmd --password-file "$DEMO/password" \
-		>>"$DEMO/admin.log" 2>&1 || fail "sluice-relay $cmd failed" "$DEMO/admin.log"
+	"$BIN/sluicectl" -c "$DEMO/relay.conf" $cmd >>"$DEMO/admin.log" 2>&1 ||
+		fail "sluicectl $cmd failed" "$DEMO/admin.log"
 done
 
 cat >"$DEMO/agent.conf" <<EOF

@@ -8,7 +8,7 @@ _sluicectl()
 	local cur prev words cword
 	_init_completion || return
 
-	local objects="status agent device session reload cert"
+	local objects="status agent device session reload cert domain token user grant audit"
 	local i obj="" verb="" nargs=0 opts=()
 
 	for ((i = 1; i < cword; i++)); do
@@ -51,10 +51,15 @@ _sluicectl()
 	fi
 	if [[ -z $verb ]]; then
 		case "$obj" in
-		agent) COMPREPLY=($(compgen -W "list show detach" -- "$cur")) ;;
+		agent) COMPREPLY=($(compgen -W "list show detach attach reset disable remove" -- "$cur")) ;;
 		device) COMPREPLY=($(compgen -W "list" -- "$cur")) ;;
 		session) COMPREPLY=($(compgen -W "list show kill" -- "$cur")) ;;
 		cert) COMPREPLY=($(compgen -W "show" -- "$cur")) ;;
+		domain) COMPREPLY=($(compgen -W "add remove list" -- "$cur")) ;;
+		token) COMPREPLY=($(compgen -W "create list revoke" -- "$cur")) ;;
+		user) COMPREPLY=($(compgen -W "add list show disable enable unlock passwd cert-issue cert-revoke totp-enable" -- "$cur")) ;;
+		grant) COMPREPLY=($(compgen -W "add list remove" -- "$cur")) ;;
+		audit) COMPREPLY=($(compgen -W "tail verify" -- "$cur")) ;;
 		esac
 		return
 	fi
@@ -63,6 +68,19 @@ _sluicectl()
 	"agent show" | "agent detach" | "device list")
 		COMPREPLY=($(compgen -W "$(sluicectl "${opts[@]}" -j -t 2 agent list 2>/dev/null |
 			grep -o '"name":"[^"]*"' | cut -d'"' -f4)" -- "$cur"))
+		;;
+	"agent attach" | "agent reset" | "agent disable" | "agent remove")
+		COMPREPLY=($(compgen -W "$(sluicectl "${opts[@]}" -j -t 2 agent list --all 2>/dev/null |
+			grep -o '"name":"[^"]*"' | cut -d'"' -f4)" -- "$cur"))
+		;;
+	"user show" | "user disable" | "user enable" | "user unlock" | "user passwd" | \
+		"user cert-issue" | "user totp-enable" | "grant list")
+		COMPREPLY=($(compgen -W "$(sluicectl "${opts[@]}" -j -t 2 user list 2>/dev/null |
+			grep -o '"user":"[^"]*"' | cut -d'"' -f4)" -- "$cur"))
+		;;
+	"domain remove" | "token create")
+		COMPREPLY=($(compgen -W "$(sluicectl "${opts[@]}" -j -t 2 domain list 2>/dev/null |
+			grep -o '"domain":"[^"]*"' | cut -d'"' -f4)" -- "$cur"))
 		;;
 	"session show" | "session kill")
 		COMPREPLY=($(compgen -W "$(sluicectl "${opts[@]}" -j -t 2 session list 2>/dev/null |

@@ -634,10 +634,10 @@ class Sluice:
     # operator commands
 
     def admin(self, relay, *args, stdin=None, check=True, timeout=60.0):
-        """Runs `sluice-relay -f CONF ARGS...` on the relay's state; the
+        """Runs `sluicectl -c CONF ARGS...` against the running relay; the
         CompletedProcess.  check: assert that it exited 0."""
         conf = relay.conf if isinstance(relay, Relay) else relay
-        argv = self.prefix + [self.bins["sluice-relay"], "-f", str(conf)] + list(args)
+        argv = self.prefix + [self.bins["sluicectl"], "-c", str(conf)] + list(args)
         r = subprocess.run(argv, input=stdin, capture_output=True, text=True,
                            timeout=timeout)
         if check:

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import os
+import json
 import re
 import shutil
 import struct
@@ -97,8 +98,8 @@ def test_cloned_agent_is_refused_and_locked(sluice):
     clone.wait_log(r"agent identity locked: a copy of this agent was detected")
     relay.proc.wait_log(r"stale secondary id from 127\.0\.0\.1")
     clone.stop()
-    out = sluice.admin(relay, "agent", "show", "agent1").stdout
-    assert "state locked" in out
+    rows = json.loads(sluice.admin(relay, "-j", "agent", "list", "--all").stdout)
+    assert [(a["name"], a["state"]) for a in rows] == [("agent1", "locked")]
     # The original is locked out too until an operator resets the identity.
     agent = sluice.start_agent(relay, devices={"plc": "502"}, state_dir=state,
                                join_token=None, wait=False)
@@ -209,8 +210,8 @@ def test_revoked_user_loses_live_session_and_audit_verifies(sluice, echo_device)
     fwd, port = sluice.forward(relay, "agent1/plc:%d" % echo_device.port)
     s = harness.connect(port)
     assert harness.echo_roundtrip(s, b"before") == b"before"
-    serial = re.search(r"certificate ([0-9a-f]+) until",
-                       sluice.admin(relay, "user", "show", "tester").stdout).group(1)
+    shown = json.loads(sluice.admin(relay, "-j", "user", "show", "tester").stdout)
+    serial = shown["certificates"][0]["serial"]
     sluice.admin(relay, "user", "cert-revoke", serial)
     relay.proc.wait_log(r"user tester from .*: certificate revoked; closing")
     harness.wait_closed(s, 20)  # raises if the revoked user's session stays open
@@ -218,7 +219,7 @@ def test_revoked_user_loses_live_session_and_audit_verifies(sluice, echo_device)
     assert r.returncode != 0 and "certificate revoked" in r.stderr
     # Everything above is in the audit log, and the chain holds...
     relay.proc.stop()
-    r = sluice.admin(relay, "audit-verify")
+    r = sluice.admin(relay, "audit", "verify")
     assert "intact" in r.stdout, r.stdout + r.stderr
     audit = "\n".join(audit_lines(relay))
     for event in ("agent.enroll", "agent.connect", "user.login", "session.open",
@@ -230,6 +231,6 @@ def test_revoked_user_loses_live_session_and_audit_verifies(sluice, echo_device)
     k = next(i for i, ln in enumerate(lines) if '"event":"session.close"' in ln)
     lines[k] = lines[k].replace("bytes to device", "bytes to devic3")
     log.write_text("".join(lines))
-    r = sluice.admin(relay, "audit-verify", check=False)
+    r = sluice.admin(relay, "audit", "verify", check=False)
     assert r.returncode == 1
     assert "line %d" % (k + 2) in (r.stdout + r.stderr)

@@ -192,6 +192,117 @@ def test_agent_detach_and_reconnect(sluice):
     assert rc == 1 and "not connected" in err
 
 
+def test_identity_commands(sluice, tmp_path):
+    """Every domain, token, user, grant, enrolled-agent and audit command
+    against a live relay, JSON parsed and checked; every change and every
+    refusal is in the audit log with the operator's uid."""
+    relay = sluice.start_relay()
+    pw = sluice.password_file()
+    # domains
+    assert ok(sluice, relay, "domain", "add", "ROOT.acme") == {"domain": "ROOT.acme",
+                                                                "done": True}
+    ok(sluice, relay, "domain", "add", "ROOT.acme.plant1")
+    assert {d["domain"] for d in ok(sluice, relay, "domain", "list")} == \
+        {"ROOT", "ROOT.acme", "ROOT.acme.plant1"}
+    rc, _, err = ctl(sluice, relay, "domain", "add", "ROOT.nosuch.x")
+    assert rc == 1 and "domain add" in err
+    rc, _, err = ctl(sluice, relay, "domain", "remove", "ROOT.acme")
+    assert rc == 1 and "ROOT.acme" in err           # it still has a child
+    ok(sluice, relay, "domain", "add", "ROOT.spare")
+    ok(sluice, relay, "domain", "remove", "ROOT.spare")
+    # join tokens: one with the agent.conf lines, many one per line
+    one = ok(sluice, relay, "token", "create", "ROOT.acme.plant1", "--ttl", "2h")
+    assert len(one) == 1 and re.fullmatch(r"sjt_[0-9a-f]{64}", one[0]["token"])
+    assert one[0]["relay_fingerprint"] == relay.fingerprint
+    assert abs(one[0]["expires"] - (time.time() + 7200)) < 120
+    many = ok(sluice, relay, "token", "create", "ROOT", "--count", "450")
+    assert len(many) == 450 and len({t["token"] for t in many}) == 450
+    listed = ok(sluice, relay, "token", "list")
+    assert len(listed) == 451 and {t["created_by"] for t in listed} == {"uid %d" % os.getuid()}
+    assert all("token" not in t for t in listed)    # secrets are shown once only
+    assert ok(sluice, relay, "token", "revoke", one[0]["id"])["done"]
+    assert one[0]["id"] not in {t["id"] for t in ok(sluice, relay, "token", "list")}
+    rc, _, err = ctl(sluice, relay, "token", "revoke", one[0]["id"])
+    assert rc == 1 and "token revoke" in err
+    rc, _, err = ctl(sluice, relay, "token", "create", "ROOT", "--ttl", "10s")
+    assert rc == 2 and "--ttl" in err
+    # users
+    u = ok(sluice, relay, "user", "add", "alice", "--password-file", str(pw),
+           "--expires", "2099-01-31")
+    assert u["user"] == "alice" and u["state"] == "enabled"
+    assert u["expires"] == 4073500800 and u["totp"] is False
+    rc, _, err = ctl(sluice, relay, "user", "add", "alice", "--password-file", str(pw))
+    assert rc == 1 and "alice" in err
+    short = sluice.write("short", "abc\n")
+    rc, _, err = ctl(sluice, relay, "user", "add", "bob", "--password-file", str(short))
+    assert rc == 2 and "at least" in err
+    p12 = tmp_path / "alice.p12"
+    issued = ok(sluice, relay, "user", "cert-issue", "alice", "--out", str(p12),
+                "--password-file", str(pw))
+    assert issued["p12"] == str(p12) and (p12.stat().st_mode & 0o777) == 0o600
+    serial = issued["serial"]
+    assert re.fullmatch(r"[0-9a-f]+", serial) and issued["fingerprint"].startswith("sha256:")
+    shown = ok(sluice, relay, "user", "show", "alice")
+    assert [c["serial"] for c in shown["certificates"]] == [serial]
+    assert ok(sluice, relay, "user", "disable", "alice")["state"] == "disabled"
+    assert ok(sluice, relay, "user", "enable", "alice")["state"] == "enabled"
+    assert ok(sluice, relay, "user", "unlock", "alice")["failed_logins"] == 0
+    assert ok(sluice, relay, "user", "passwd", "alice", "--password-file", str(pw))["done"]
+    totp = ok(sluice, relay, "user", "totp-enable", "alice")
+    assert totp["otpauth_uri"].startswith("otpauth://totp/")
+    assert [x["totp"] for x in ok(sluice, relay, "user", "list") if x["user"] == "alice"] \
+        == [True]
+    assert ok(sluice, relay, "user", "cert-revoke", serial)["serial"] == serial
+    assert ok(sluice, relay, "user", "show", "alice")["certificates"][0]["revoked"] > 0
+    rc, _, err = ctl(sluice, relay, "user", "show", "nosuch")
+    assert rc == 1 and "nosuch" in err
+    # grants
+    g = ok(sluice, relay, "grant", "add", "alice", "ROOT.acme", "--role", "administrator",
+           "--window", "mon-fri 07:00-18:00")
+    assert g["role"] == "administrator" and g["window"] == "mon-fri 07:00-18:00"
+    assert [x["id"] for x in ok(sluice, relay, "grant", "list", "alice")] == [g["id"]]
+    assert ok(sluice, relay, "user", "show", "alice")["grants"][0]["domain"] == "ROOT.acme"
+    rc, _, err = ctl(sluice, relay, "grant", "add", "alice", "ROOT", "--window", "someday")
+    assert rc == 1 and "window" in err
+    assert ok(sluice, relay, "grant", "remove", g["id"])["done"]
+    assert ok(sluice, relay, "grant", "list") == []
+    # enrolled agents: list --all, disable (the live agent is dropped), attach, reset, remove
+    agent = sluice.start_agent(relay, devices={"plc": "502"})
+    rows = ok(sluice, relay, "agent", "list", "--all")
+    assert [(a["name"], a["state"], a["connected"]) for a in rows] == \
+        [("agent1", "active", True)]
+    d = ok(sluice, relay, "agent", "disable", "agent1", "maintenance")
+    assert d["state"] == "disabled" and d["reason"] == "maintenance"
+    relay.proc.wait_log(r"agent agent1 from .*: agent disabled; closing")
+    agent.wait_log(r"disabled")
+    a = ok(sluice, relay, "agent", "attach", "agent1", "ROOT.acme")
+    assert a["state"] == "active" and a["domain"] == "ROOT.acme"
+    assert ok(sluice, relay, "agent", "reset", "agent1")["state"] == "active"
+    agent.stop()
+    assert ok(sluice, relay, "agent", "remove", "agent1")["done"]
+    assert ok(sluice, relay, "agent", "list", "--all") == []
+    rc, _, err = ctl(sluice, relay, "agent", "attach", "agent1")
+    assert rc == 1 and "agent1" in err
+    # the audit log: every change and refusal, by uid, and the chain holds
+    lines = ok(sluice, relay, "audit", "tail", "-n", "200")
+    recs = [json.loads(x["line"]) for x in lines]
+    ops = [(r["event"], r["outcome"]) for r in recs if r["source"] == "local"]
+    for want in [("domain.add", "ok"), ("domain.add", "refused"), ("domain.remove", "refused"),
+                 ("token.create", "ok"), ("token.revoke", "ok"), ("token.revoke", "refused"),
+                 ("user.add", "ok"), ("user.add", "refused"), ("user.cert_issue", "ok"),
+                 ("user.disable", "ok"), ("user.enable", "ok"), ("user.unlock", "ok"),
+                 ("user.passwd", "ok"), ("user.totp_enable", "ok"),
+                 ("user.cert_revoke", "ok"), ("grant.add", "ok"), ("grant.add", "refused"),
+                 ("grant.remove", "ok"), ("agent.disable", "ok"), ("agent.attach", "ok"),
+                 ("agent.reset", "ok"), ("agent.remove", "ok"),
+                 ("agent.attach", "refused")]:
+        assert want in ops, want
+    assert {r["actor"] for r in recs if r["source"] == "local"} == {"uid %d" % os.getuid()}
+    assert len(ok(sluice, relay, "audit", "tail", "-n", "3")) == 3
+    r = sluice.admin(relay, "audit", "verify")
+    assert "intact" in r.stdout, r.stdout + r.stderr
+
+
 def test_reload(sluice):
     relay = sluice.start_relay()
     text = Path(relay.conf).read_text()

@@ -226,12 +226,22 @@ static int issued_part(const struct sl_msg_in *m, void *arg)
 	const struct nlattr *der = m->tb[SLUICE_A_CERT];
 	struct issued *is = arg;
 
+	struct nlattr *tb[SLUICE_REC_A_MAX + 1], *pos;
+	int rem;
+
 	is->cert = sl_cert_parse(nla_data(der), (size_t)nla_len(der));
 	if (!is->cert) {
 		fprintf(stderr, "sluicectl: the relay's certificate does not parse\n");
 		return EXIT_PROTO;
 	}
-	return print_records(m, cert_cols, 4);
+	/* Its fields go into the caller's object, beside the file name. */
+	nla_for_each_nested(pos, m->tb[SLUICE_A_RECORDS], rem) {
+		if (sl_wire_nest(SL_NEST_RECORD, pos, tb))
+			return EXIT_PROTO;
+		print_fields(tb, cert_cols, 4);
+		return EXIT_OK;
+	}
+	return EXIT_PROTO;
 }
 
 /*

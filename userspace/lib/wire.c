@@ -241,13 +241,15 @@ _Static_assert(SLUICE_STATUS_A_MAX <= NEST_TB_MAX && SLUICE_AGENT_A_MAX <= NEST_
 /*
  * What each command must carry; the policy above checks what it may carry.
  * Operator commands share one command number between request and reply:
- * required applies to both, reply only to messages without NLM_F_REQUEST,
+ * required applies to both, request only to messages with NLM_F_REQUEST,
+ * reply only to messages without it,
  * and dump commands need NLM_F_DUMP on the request and NLM_F_MULTI on
  * each part of the reply.
  */
 static const struct {
 	const char *name;
 	uint64_t required;
+	uint64_t request;
 	uint64_t reply;
 	bool dump;
 } cmd_table[SLUICE_CMD_MAX + 1] = {
@@ -299,59 +301,59 @@ static const struct {
 					  .required = BIT(SLUICE_A_SESSION_ID) },
 	[SLUICE_CMD_CTL_RELOAD] = { .name = "CTL_RELOAD", .reply = BIT(SLUICE_A_CHANGES) },
 	[SLUICE_CMD_CTL_CERT_SHOW] = { .name = "CTL_CERT_SHOW", .reply = BIT(SLUICE_A_CERTS) },
-	[SLUICE_CMD_CTL_DOMAIN_ADD] = { .name = "CTL_DOMAIN_ADD", .required = BIT(SLUICE_A_DOMAIN) },
+	[SLUICE_CMD_CTL_DOMAIN_ADD] = { .name = "CTL_DOMAIN_ADD", .request = BIT(SLUICE_A_DOMAIN) },
 	[SLUICE_CMD_CTL_DOMAIN_REMOVE] = { .name = "CTL_DOMAIN_REMOVE",
-					   .required = BIT(SLUICE_A_DOMAIN) },
+					   .request = BIT(SLUICE_A_DOMAIN) },
 	[SLUICE_CMD_CTL_DOMAIN_LIST] = { .name = "CTL_DOMAIN_LIST",
 					 .reply = BIT(SLUICE_A_RECORDS), .dump = true },
 	[SLUICE_CMD_CTL_TOKEN_CREATE] = { .name = "CTL_TOKEN_CREATE",
-					  .required = BIT(SLUICE_A_DOMAIN),
+					  .request = BIT(SLUICE_A_DOMAIN),
 					  .reply = BIT(SLUICE_A_RECORDS) },
 	[SLUICE_CMD_CTL_TOKEN_LIST] = { .name = "CTL_TOKEN_LIST",
 					.reply = BIT(SLUICE_A_RECORDS), .dump = true },
-	[SLUICE_CMD_CTL_TOKEN_REVOKE] = { .name = "CTL_TOKEN_REVOKE", .required = BIT(SLUICE_A_ID) },
+	[SLUICE_CMD_CTL_TOKEN_REVOKE] = { .name = "CTL_TOKEN_REVOKE", .request = BIT(SLUICE_A_ID) },
 	[SLUICE_CMD_CTL_AGENT_ENROLLED] = { .name = "CTL_AGENT_ENROLLED",
 					    .reply = BIT(SLUICE_A_RECORDS), .dump = true },
 	[SLUICE_CMD_CTL_AGENT_ATTACH] = { .name = "CTL_AGENT_ATTACH",
-					  .required = BIT(SLUICE_A_AGENT),
+					  .request = BIT(SLUICE_A_AGENT),
 					  .reply = BIT(SLUICE_A_RECORDS) },
-	[SLUICE_CMD_CTL_AGENT_RESET] = { .name = "CTL_AGENT_RESET", .required = BIT(SLUICE_A_AGENT),
+	[SLUICE_CMD_CTL_AGENT_RESET] = { .name = "CTL_AGENT_RESET", .request = BIT(SLUICE_A_AGENT),
 					 .reply = BIT(SLUICE_A_RECORDS) },
 	[SLUICE_CMD_CTL_AGENT_DISABLE] = { .name = "CTL_AGENT_DISABLE",
-					   .required = BIT(SLUICE_A_AGENT),
+					   .request = BIT(SLUICE_A_AGENT),
 					   .reply = BIT(SLUICE_A_RECORDS) },
 	[SLUICE_CMD_CTL_AGENT_REMOVE] = { .name = "CTL_AGENT_REMOVE",
-					  .required = BIT(SLUICE_A_AGENT) },
+					  .request = BIT(SLUICE_A_AGENT) },
 	[SLUICE_CMD_CTL_USER_ADD] = { .name = "CTL_USER_ADD",
-				      .required = BIT(SLUICE_A_NAME) | BIT(SLUICE_A_PHC),
+				      .request = BIT(SLUICE_A_NAME) | BIT(SLUICE_A_PHC),
 				      .reply = BIT(SLUICE_A_RECORDS) },
 	[SLUICE_CMD_CTL_USER_LIST] = { .name = "CTL_USER_LIST", .reply = BIT(SLUICE_A_RECORDS),
 				       .dump = true },
-	[SLUICE_CMD_CTL_USER_SHOW] = { .name = "CTL_USER_SHOW", .required = BIT(SLUICE_A_NAME),
+	[SLUICE_CMD_CTL_USER_SHOW] = { .name = "CTL_USER_SHOW", .request = BIT(SLUICE_A_NAME),
 				       .reply = BIT(SLUICE_A_RECORDS) },
 	[SLUICE_CMD_CTL_USER_DISABLE] = { .name = "CTL_USER_DISABLE",
-					  .required = BIT(SLUICE_A_NAME),
+					  .request = BIT(SLUICE_A_NAME),
 					  .reply = BIT(SLUICE_A_RECORDS) },
-	[SLUICE_CMD_CTL_USER_ENABLE] = { .name = "CTL_USER_ENABLE", .required = BIT(SLUICE_A_NAME),
+	[SLUICE_CMD_CTL_USER_ENABLE] = { .name = "CTL_USER_ENABLE", .request = BIT(SLUICE_A_NAME),
 					 .reply = BIT(SLUICE_A_RECORDS) },
-	[SLUICE_CMD_CTL_USER_UNLOCK] = { .name = "CTL_USER_UNLOCK", .required = BIT(SLUICE_A_NAME),
+	[SLUICE_CMD_CTL_USER_UNLOCK] = { .name = "CTL_USER_UNLOCK", .request = BIT(SLUICE_A_NAME),
 					 .reply = BIT(SLUICE_A_RECORDS) },
 	[SLUICE_CMD_CTL_USER_PASSWD] = { .name = "CTL_USER_PASSWD",
-					 .required = BIT(SLUICE_A_NAME) | BIT(SLUICE_A_PHC) },
+					 .request = BIT(SLUICE_A_NAME) | BIT(SLUICE_A_PHC) },
 	[SLUICE_CMD_CTL_USER_CERT_ISSUE] = { .name = "CTL_USER_CERT_ISSUE",
-					     .required = BIT(SLUICE_A_NAME) | BIT(SLUICE_A_CSR),
+					     .request = BIT(SLUICE_A_NAME) | BIT(SLUICE_A_CSR),
 					     .reply = BIT(SLUICE_A_CERT) | BIT(SLUICE_A_RECORDS) },
 	[SLUICE_CMD_CTL_USER_CERT_REVOKE] = { .name = "CTL_USER_CERT_REVOKE",
-					      .required = BIT(SLUICE_A_ID) },
+					      .request = BIT(SLUICE_A_ID) },
 	[SLUICE_CMD_CTL_USER_TOTP_ENABLE] = { .name = "CTL_USER_TOTP_ENABLE",
-					      .required = BIT(SLUICE_A_NAME),
+					      .request = BIT(SLUICE_A_NAME),
 					      .reply = BIT(SLUICE_A_TEXT) },
 	[SLUICE_CMD_CTL_GRANT_ADD] = { .name = "CTL_GRANT_ADD",
-				       .required = BIT(SLUICE_A_NAME) | BIT(SLUICE_A_DOMAIN),
+				       .request = BIT(SLUICE_A_NAME) | BIT(SLUICE_A_DOMAIN),
 				       .reply = BIT(SLUICE_A_RECORDS) },
 	[SLUICE_CMD_CTL_GRANT_LIST] = { .name = "CTL_GRANT_LIST",
 					.reply = BIT(SLUICE_A_RECORDS), .dump = true },
-	[SLUICE_CMD_CTL_GRANT_REMOVE] = { .name = "CTL_GRANT_REMOVE", .required = BIT(SLUICE_A_ID) },
+	[SLUICE_CMD_CTL_GRANT_REMOVE] = { .name = "CTL_GRANT_REMOVE", .request = BIT(SLUICE_A_ID) },
 	[SLUICE_CMD_CTL_AUDIT_TAIL] = { .name = "CTL_AUDIT_TAIL",
 					.reply = BIT(SLUICE_A_RECORDS), .dump = true },
 };
@@ -841,11 +843,13 @@ int sl_wire_parse(void *buf, size_t len, struct sl_msg_in *m, char *why,
 		return -EBADMSG;
 	}
 	request = m->flags & NLM_F_REQUEST;
-	required = cmd_table[m->cmd].required | (request ? 0 : cmd_table[m->cmd].reply);
+	required = cmd_table[m->cmd].required |
+		   (request ? cmd_table[m->cmd].request : cmd_table[m->cmd].reply);
 	for (i = 1; i <= SLUICE_A_MAX; i++) {
 		if ((required & BIT(i)) && !m->tb[i]) {
 			snprintf(why, whylen, "%s %swithout required attribute %s",
-				 sl_cmd_name(m->cmd), cmd_table[m->cmd].reply ?
+				 sl_cmd_name(m->cmd),
+				 cmd_table[m->cmd].reply || cmd_table[m->cmd].request ?
 				 (request ? "request " : "reply ") : "", attr_names[i]);
 			return -EBADMSG;
 		}

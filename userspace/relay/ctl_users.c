@@ -239,8 +239,9 @@ struct nl_msg *relay_ctl_user_cert_issue(struct relay *r, struct relay_ctl_req *
 	relay_ctl_audit(r, q, "user.cert_issue", "ok", name, NULL, "serial %s", info.serial);
 	snprintf(row.serial, sizeof(row.serial), "%s", info.serial);
 	msg = sl_wire_new(q->cmd, q->seq, 0);
-	list = msg ? nla_nest_start(msg, SLUICE_A_RECORDS) : NULL;
-	if (!list || nla_put(msg, SLUICE_A_CERT, len, der)) {
+	list = msg && !nla_put(msg, SLUICE_A_CERT, len, der) ?
+		nla_nest_start(msg, SLUICE_A_RECORDS) : NULL;
+	if (!list) {
 		nlmsg_free(msg);
 		OPENSSL_free(der);
 		return NULL;
