@@ -693,6 +693,8 @@ class Sluice:
         proc = self.procs.start("relay", self._argv("sluice-relay", conf))
         m = proc.wait_log(r"relay fingerprint (sha256:[0-9a-f]{64})", timeout)
         proc.wait_log(r"listening on 127\.0\.0\.1:%d\b" % port, timeout)
+        # After the listeners: the control socket, then "ready".
+        proc.wait_log(r"sluice-relay \S+ ready ", timeout)
         return Relay(proc, port, conf, state_dir, m.group(1))
 
     def restart_relay(self, relay, timeout=20.0):
@@ -700,6 +702,7 @@ class Sluice:
         proc = self.procs.start("relay", self._argv("sluice-relay", relay.conf))
         m = proc.wait_log(r"relay fingerprint (sha256:[0-9a-f]{64})", timeout)
         proc.wait_log(r"listening on 127\.0\.0\.1:%d\b" % relay.port, timeout)
+        proc.wait_log(r"sluice-relay \S+ ready ", timeout)
         again = Relay(proc, relay.port, relay.conf, relay.state_dir, m.group(1))
         again.users = relay.users  # same state_dir, same users
         return again

@@ -168,11 +168,14 @@ def test_session_list_show_kill(sluice):
     harness.wait_closed(sock, 30)
     sock.close()
     assert ok(sluice, relay, "session", "list") == []
-    relay.proc.wait_log(r"operator uid 0 \(pid \d+\): kill session %s" % s["id"])
+    relay.proc.wait_log(r"operator uid 0 \(pid \d+\): session.kill ok %s" % s["id"])
     rc, _, err = ctl(sluice, relay, "session", "kill", s["id"])
     assert rc == 1 and "no open session" in err
-    relay.proc.wait_log(r"operator uid 0 \(pid \d+\): CTL_SESSION_KILL refused: "
+    relay.proc.wait_log(r"operator uid 0 \(pid \d+\): session.kill refused: "
                         r"no open session %s" % s["id"])
+    audit = [json.loads(x["line"]) for x in ok(sluice, relay, "audit", "tail")]
+    assert [(a["outcome"], a.get("object")) for a in audit if a["event"] == "session.kill"] == \
+        [("ok", s["id"]), ("refused", None)]
     rc, _, err = ctl(sluice, relay, "session", "show", "zz")
     assert rc == 2
 
@@ -183,7 +186,7 @@ def test_agent_detach_and_reconnect(sluice):
     assert ok(sluice, relay, "agent", "detach", "plant1") == \
         {"agent": "plant1", "detached": True}
     relay.proc.wait_log(r"agent plant1 disconnected \(detached by the operator\)")
-    relay.proc.wait_log(r"operator uid 0 \(pid \d+\): detach agent plant1")
+    relay.proc.wait_log(r"operator uid 0 \(pid \d+\): agent.detach ok plant1")
     # The agent reconnects by itself (reconnect_max 1s).
     agent.wait_log(r"connected to relay \S+ as plant1\b", count=2, timeout=30)
     harness.wait_until(lambda: agent_names(sluice, relay) == {"plant1"}, 30,
@@ -323,7 +326,7 @@ def test_reload(sluice):
     st = ok(sluice, relay, "status")
     assert (st["heartbeat_ms"], st["max_sessions"]) == (7000, 7)
     assert st["listen"] == ["127.0.0.1:%d" % relay.port]  # needs a restart
-    relay.proc.wait_log(r"operator uid 0 \(pid \d+\): reload .*: 4 changes; "
+    relay.proc.wait_log(r"operator uid 0 \(pid \d+\): config.reload ok \S+: 4 changes; "
                         r"applied: .*heartbeat_interval.*; need a restart: listen")
 
     # A file that does not parse changes nothing.
