@@ -517,8 +517,6 @@ def test_dump_of_many_agents(sluice, public_dir):
     parts.  Root's sluicectl forces a 4 MiB receive buffer; run as a
     non-root admin it gets net.core.rmem_max (about 200 KiB by default),
     less than the listing, so the relay must wait for it and resume."""
-    pytest.skip("the 2,000 simulated agents log in with static tokens, which the "
-                "identity model removed; they must enroll first (not rewritten yet)")
     n = 2000
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = 2 * n + 200
@@ -529,15 +527,37 @@ def test_dump_of_many_agents(sluice, public_dir):
     try:
         relay = sluice.start_relay(heartbeat="60s", extra="admission_rate = 0\n"
                                    "control_admin_group = 4242\n")
+        # The simulated agents enroll as real ones do (join token, CSR,
+        # ENROLL), sharing one key: the relay's CA names each certificate.
+        tokens = [t["token"] for t in
+                  ok(sluice, relay, "token", "create", "ROOT", "--count", str(n))]
+        key = sluice.tmp / "sim.key"
+        csr = sluice.tmp / "sim.csr"
+        subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key),
+                        "-outform", "DER", "-out", str(csr), "-subj", "/CN=sim"],
+                       check=True, capture_output=True)
+        certs = []
+        for i in range(n):
+            with harness.tls_connect(relay.port, timeout=30) as s:
+                c = P.Conn(s)
+                c.send(P.encode(P.SLUICE_CMD_ENROLL, [
+                    P.string(P.SLUICE_A_NAME, "sim-%05d" % i),
+                    P.binary(P.SLUICE_A_TOKEN, tokens[i].encode()),
+                    P.binary(P.SLUICE_A_CSR, csr.read_bytes())], seq=1))
+                m = c.recv(30)
+                assert m.cmd == P.SLUICE_CMD_ENROLL_OK, m
+                crt = sluice.tmp / ("sim-%05d.crt" % i)
+                crt.write_text(ssl.DER_cert_to_PEM_cert(m.get(P.SLUICE_A_CERT)))
+                certs.append(crt)
         conns = []
         try:
             for i in range(n):
-                s = harness.tls_connect(relay.port)
+                s = harness.tls_connect(relay.port, timeout=30, identity=(certs[i], key))
                 conns.append(s)
                 s.sendall(P.encode(P.SLUICE_CMD_AGENT_HELLO, [
                     P.u32(P.SLUICE_A_VERSION, P.SLUICE_PROTO_VERSION),
                     P.string(P.SLUICE_A_NAME, "sim-%05d" % i),
-                    P.binary(P.SLUICE_A_TOKEN, sluice.AGENT_TOKEN.encode()),
                     P.devices_attr([("dev%d" % i, [(502, 502), (1000 + i, 1000 + i)])]),
                 ], seq=1))
             for s in conns:
