@@ -80,6 +80,10 @@ def test_metrics_count_sessions_and_pass_promtool(sluice, session_setup):
     assert m['sluice_relayed_bytes_total{direction="to_client",path="userspace"}'] == 30000
     assert m['sluice_sessions_started_total{path="userspace"}'] == 3
     assert m["sluice_agents_connected"] == 1
+    assert m['sluice_agents_online{domain="ROOT",state="active"}'] == 1
+    assert m['sluice_agents_online{domain="ROOT",state="pending"}'] == 0
+    assert m['sluice_agents_enrolled{domain="ROOT",state="active"}'] == 1
+    assert not any(k.startswith("sluice_agents_enrolled") and "locked" in k for k in m)
     assert m["sluice_clients_connected"] == 2
     assert m["sluice_sessions_active"] == 0
     assert m["sluice_session_setup_duration_seconds_count"] == 3

@@ -15,6 +15,7 @@
 
 #include "admission.h"
 #include "relay.h"
+#include "store.h"
 #include "version.h"
 
 const double relay_hist_bounds[HIST_BUCKETS] = {
@@ -210,6 +211,68 @@ static unsigned int kernel_enforced(struct relay *r)
 	return n;
 }
 
+/*
+ * Agents by domain: connected ones from memory (active or pending
+ * approval), enrolled ones by state from the store.  Domains are the
+ * operator's tree, so the label stays bounded.
+ */
+struct domain_count;
+static int domain_cmp(struct domain_count *a, struct domain_count *b);
+
+struct domain_count {
+	char domain[SLUICE_DOMAIN_MAX + 1];
+	uint64_t n[2];	/* active, pending */
+	UT_hash_handle hh;
+};
+
+static int domain_cmp(struct domain_count *a, struct domain_count *b)
+{
+	return strcmp(a->domain, b->domain);
+}
+
+static void domain_metrics(struct out *o, struct relay *r)
+{
+	struct domain_count *dom = NULL, *d, *dtmp, *slab;
+	struct store_agent_count *counts = NULL;
+	struct relay_agent *a, *tmp;
+	size_t i, n = 0, used = 0;
+
+	slab = calloc(HASH_COUNT(r->agents) + 1, sizeof(*slab));
+	if (!slab) {
+		o->failed = true;
+		return;
+	}
+	HASH_ITER(hh, r->agents, a, tmp) {
+		HASH_FIND_STR(dom, a->domain, d);
+		if (!d) {
+			d = &slab[used++];
+			snprintf(d->domain, sizeof(d->domain), "%s", a->domain);
+			HASH_ADD_STR(dom, domain, d);
+		}
+		d->n[a->pending]++;
+	}
+	HASH_SORT(dom, domain_cmp);
+	meta(o, "sluice_agents_online", "gauge",
+	     "Connected agents by domain, active or pending an operator's approval.");
+	HASH_ITER(hh, dom, d, dtmp) {
+		put(o, "sluice_agents_online{domain=\"%s\",state=\"active\"} %llu\n", d->domain,
+		    (unsigned long long)d->n[0]);
+		put(o, "sluice_agents_online{domain=\"%s\",state=\"pending\"} %llu\n", d->domain,
+		    (unsigned long long)d->n[1]);
+	}
+	HASH_CLEAR(hh, dom);
+	free(slab);
+	if (!r->store || store_agent_counts(r->store, &counts, &n))
+		return;	/* the store's trouble is logged by its callers */
+	meta(o, "sluice_agents_enrolled", "gauge",
+	     "Enrolled agents by domain and state (pending, active, locked, disabled).");
+	for (i = 0; i < n; i++)
+		put(o, "sluice_agents_enrolled{domain=\"%s\",state=\"%s\"} %llu\n",
+		    counts[i].domain, store_agent_state_name(counts[i].state),
+		    (unsigned long long)counts[i].count);
+	free(counts);
+}
+
 char *relay_metrics_render(struct relay *r, size_t *len)
 {
 	const struct relay_stats *st = &r->stats;
@@ -243,6 +306,7 @@ char *relay_metrics_render(struct relay *r, size_t *len)
 	meta(&o, "sluice_build_info", "gauge", "Version of the running relay; the value is 1.");
 	put(&o, "sluice_build_info{version=\"%s\"} 1\n", SLUICE_VERSION);
 	gauge(&o, "sluice_agents_connected", "Agents with a live control connection.", agents);
+	domain_metrics(&o, r);
 	gauge(&o, "sluice_agents_kernel_enforced",
 	      "Connected agents whose device rules the kernel enforces (eBPF).",
 	      kernel_enforced(r));

@@ -148,6 +148,13 @@ int store_agent_get_by_serial(struct store *s, const char *serial,
 int store_agent_list(struct store *s, const char *domain,
 		     struct store_agent **out, size_t *n);
 /* reason may be NULL; it is kept for LOCKED and DISABLED only. */
+/* Enrolled agents per (domain, state), for the metrics. */
+struct store_agent_count {
+	char domain[STORE_DOMAIN_MAX + 1];
+	enum store_agent_state state;
+	uint64_t count;
+};
+int store_agent_counts(struct store *s, struct store_agent_count **out, size_t *n);
 int store_agent_set_state(struct store *s, const char *name,
 			  enum store_agent_state state, const char *reason);
 int store_agent_set_domain(struct store *s, const char *name,

@@ -186,6 +186,41 @@ int store_agent_list(struct store *s, const char *domain,
 }
 
 /* An UPDATE of one agent by name: -ENOENT when no row changed. */
+int store_agent_counts(struct store *s, struct store_agent_count **out, size_t *n)
+{
+	struct store_agent_count *arr = NULL;
+	size_t cap = 0;
+	sqlite3_stmt *st;
+	int ret;
+
+	*out = NULL;
+	*n = 0;
+	st = store_stmt(s, "SELECT d.path, a.state, count(*) FROM agents a JOIN domains d "
+			"ON d.id = a.domain_id GROUP BY d.path, a.state ORDER BY d.path, a.state",
+			NULL);
+	if (!st)
+		return -EIO;
+	while ((ret = store_step(s, st)) == 1) {
+		if (store_grow((void **)&arr, &cap, *n, sizeof(*arr))) {
+			ret = store_err(s, -ENOMEM, "out of memory");
+			break;
+		}
+		snprintf(arr[*n].domain, sizeof(arr[*n].domain), "%s",
+			 (const char *)sqlite3_column_text(st, 0));
+		arr[*n].state = (enum store_agent_state)sqlite3_column_int(st, 1);
+		arr[*n].count = (uint64_t)sqlite3_column_int64(st, 2);
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	if (ret < 0) {
+		free(arr);
+		*n = 0;
+		return ret;
+	}
+	*out = arr;
+	return 0;
+}
+
 static int update(struct store *s, const char *name, int ret)
 {
 	if (ret == 0)
