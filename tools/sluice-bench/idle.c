@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Memory per idle connection of the server process --pid: VmRSS before,
+ * then --agents connections made --concurrency at a time from --sources
+ * source addresses (so that no source runs out of ephemeral ports), each
+ * held open once it is complete, then VmRSS again once the server's CPU
+ * has gone quiet.  The result is (after - before) / agents, in bytes.
+ *
+ * Through sluice each connection is a simulated agent, protocol-faithful:
+ * TLS handshake, pin check, AGENT_HELLO with a unique name and one device
+ * (what a small sluice-agent sends), HELLO_OK.  The relay should run with
+ * a heartbeat_interval longer than the test, so the agents owe it nothing.
+ * Through a TLS target (HAProxy) each is a TLS connection whose device
+ * greeting arrived, so HAProxy holds both its client and its server side.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "conn.h"
+#include "stats.h"
+
+#define SETTLE_MAX_MS 5000
+#define QUIET_NS 2000000ull	/* CPU per 200 ms below which the server is idle */
+
+static struct nl_msg *agent_hello(const struct bench_opts *o, unsigned int i)
+{
+	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_AGENT_HELLO, 1, 0);
+	struct sl_device_info dev = { 0 };
+	struct nlattr *devs;
+	char name[SLUICE_NAME_MAX + 1];
+
+	snprintf(name, sizeof(name), "%s%06u", o->prefix, i);
+	snprintf(dev.name, sizeof(dev.name), "%s", o->device);
+	if (sl_ports_add(&dev.ports, IPPROTO_TCP, o->device_port, o->device_port))
+		goto err;
+	if (!msg || nla_put_u32(msg, SLUICE_A_VERSION, SLUICE_PROTO_VERSION) ||
+	    nla_put_string(msg, SLUICE_A_NAME, name) ||
+	    nla_put(msg, SLUICE_A_TOKEN, (int)strlen(o->token), o->token))
+		goto err;
+	devs = nla_nest_start(msg, SLUICE_A_DEVICES);
+	if (!devs || sl_wire_put_device(msg, &dev))
+		goto err;
+	nla_nest_end(msg, devs);
+	return msg;
+err:
+	nlmsg_free(msg);
+	return NULL;
+}
+
+/* Waits, up to SETTLE_MAX_MS, until pid uses almost no CPU. */
+static void settle(pid_t pid)
+{
+	struct timespec ts = { .tv_nsec = 200 * 1000000L };
+	uint64_t prev = bench_proc_cpu_ns(pid), now;
+	int waited;
+
+	for (waited = 0; waited < SETTLE_MAX_MS; waited += 200) {
+		nanosleep(&ts, NULL);
+		now = bench_proc_cpu_ns(pid);
+		if (now - prev < QUIET_NS)
+			return;
+		prev = now;
+	}
+	bench_info("idle: the server is still busy after %d ms", SETTLE_MAX_MS);
+}
+
+int idle_main(const struct bench_opts *o)
+{
+	unsigned long limit = bench_raise_nofile();
+	unsigned int started = 0, inflight = 0, done = 0, i;
+	struct sockaddr_in dst = { .sin_family = AF_INET,
+				   .sin_port = htons(o->port) };
+	struct epoll_event evs[256];
+	struct bench_sample a, b;
+	struct bench_usage u;
+	struct bconn *conns = NULL;
+	uint64_t deadline;
+	long rss0, rss1;
+	SSL_CTX *ctx = NULL;
+	int epfd = -1, ret = 1, n;
+
+	if (o->pid <= 0) {
+		bench_err("idle: --pid of the server is required");
+		return 2;
+	}
+	if (inet_pton(AF_INET, o->host, &dst.sin_addr) != 1) {
+		bench_err("idle: the target must be an IPv4 address, not '%s'", o->host);
+		return 2;
+	}
+	if (o->agents + 64ul > limit) {
+		bench_err("idle: %u connections need %u file descriptors; "
+			  "RLIMIT_NOFILE allows %lu", o->agents, o->agents + 64, limit);
+		return 1;
+	}
+	conns = calloc(o->agents, sizeof(*conns));
+	ctx = bench_client_ctx();
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!conns || !ctx || epfd == -1)
+		goto out;
+	for (i = 0; i < o->agents; i++)
+		conns[i].fd = -1;
+	rss0 = bench_rss_kib(o->pid);
+	if (rss0 < 0) {
+		bench_err("idle: cannot read the RSS of pid %d: %s", (int)o->pid,
+			  strerror((int)-rss0));
+		goto out;
+	}
+	bench_sample_take(&a, o->pid);
+	deadline = a.wall_ns + (30000ull + 10ull * o->agents) * 1000000ull;
+	while (done < o->agents) {
+		while (inflight < o->concurrency && started < o->agents) {
+			struct sockaddr_in src = { .sin_family = AF_INET,
+						   .sin_addr = bench_source(o, started) };
+			struct nl_msg *msg = NULL;
+
+			if (o->kind == TARGET_SLUICE && !(msg = agent_hello(o, started)))
+				goto out;
+			if (bconn_start(&conns[started], ctx, epfd, &src, &dst,
+					o->kind == TARGET_SLUICE ? BCONN_HELLO_OK :
+								   BCONN_GREETING,
+					o->fingerprint, msg)) {
+				bench_err("idle: connection %u: %s", started,
+					  conns[started].why);
+				goto out;
+			}
+			started++;
+			inflight++;
+		}
+		if (bench_now_ns() > deadline) {
+			bench_err("idle: only %u of %u connections complete in time",
+				  done, o->agents);
+			goto out;
+		}
+		n = epoll_wait(epfd, evs, 256, 1000);
+		if (n == -1 && errno != EINTR)
+			goto out;
+		for (i = 0; i < (unsigned int)(n > 0 ? n : 0); i++) {
+			struct bconn *c = evs[i].data.ptr;
+			int r = bconn_step(c, epfd);
+
+			if (r < 0) {
+				bench_err("idle: connection %ld: %s", (long)(c - conns),
+					  c->why);
+				goto out;
+			}
+			if (r == 1) {
+				done++;
+				inflight--;
+			}
+		}
+	}
+	bench_sample_take(&b, o->pid);
+	bench_usage_between(&a, &b, &u);
+	settle(o->pid);
+	rss1 = bench_rss_kib(o->pid);
+	if (rss1 < 0)
+		goto out;
+	bench_info("idle: %u connections in %.2f s; server VmRSS %ld kB before, "
+		   "%ld kB after", o->agents, (double)(b.wall_ns - a.wall_ns) / 1e9,
+		   rss0, rss1);
+	bench_result("idle_rss", (double)(rss1 - rss0) * 1024.0 / o->agents,
+		     "B/conn", o->agents, NULL);
+	bench_result("idle_rate", (double)o->agents * 1e9 / (double)(b.wall_ns - a.wall_ns),
+		     "conn/s", o->agents, &u);
+	ret = 0;
+out:
+	for (i = 0; conns && i < o->agents; i++)
+		bconn_close(&conns[i], epfd, false);
+	free(conns);
+	if (epfd >= 0)
+		close(epfd);
+	SSL_CTX_free(ctx);
+	return ret;
+}
