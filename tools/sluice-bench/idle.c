@@ -83,6 +83,7 @@ int idle_main(const struct bench_opts *o)
 	struct bconn *conns = NULL;
 	uint64_t deadline;
 	long rss0, rss1;
+	char metric[48];
 	SSL_CTX *ctx = NULL;
 	int epfd = -1, ret = 1, n;
 
@@ -165,9 +166,11 @@ int idle_main(const struct bench_opts *o)
 	bench_info("idle: %u connections in %.2f s; server VmRSS %ld kB before, "
 		   "%ld kB after", o->agents, (double)(b.wall_ns - a.wall_ns) / 1e9,
 		   rss0, rss1);
-	bench_result("idle_rss", (double)(rss1 - rss0) * 1024.0 / o->agents,
+	snprintf(metric, sizeof(metric), "idle_rss_%u", o->agents);
+	bench_result(metric, (double)(rss1 - rss0) * 1024.0 / o->agents,
 		     "B/conn", o->agents, NULL);
-	bench_result("idle_rate", (double)o->agents * 1e9 / (double)(b.wall_ns - a.wall_ns),
+	snprintf(metric, sizeof(metric), "idle_connect_%u", o->agents);
+	bench_result(metric, (double)o->agents * 1e9 / (double)(b.wall_ns - a.wall_ns),
 		     "conn/s", o->agents, &u);
 	ret = 0;
 out:

@@ -1,0 +1,367 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# make bench: sluice-relay against HAProxy and a direct TLS connection, on
+# loopback, with sluice-bench as client, simulated agents and device.
+#
+#   scripts/bench/run.sh BINDIR [--reps N] [--agents "10000 50000"]
+#                              [--bytes SIZE] [--seconds S] [--count N]
+#                              [--quick] [--out DIR]
+#
+#   make bench                                   # the full run (a few minutes)
+#   make bench BENCH_ARGS='--agents 10000'       # skip the 50,000-agent run
+#   scripts/bench/run.sh build/release/bin --quick   # seconds, for tests
+#
+# Layout (docs/benchmarks.md):
+#
+#   cpu0:  sluice-relay | haproxy (nbthread 1)        the system under test
+#   cpu1:  sluice-bench (clients, simulated agents), sluice-agent, devices
+#
+#   sluice:  bench ==tls==> relay <==tls== sluice-agent --tcp--> device
+#   haproxy: bench ==tls==> haproxy ==tls==> device (TLS)
+#            (handshakes: bench ==tls==> haproxy --tcp--> device)
+#   direct:  bench ==tls==> device (TLS)                    the ceiling
+#
+# All use the relay's ECDSA P-256 certificate and TLS 1.3 with OpenSSL's
+# default suites and groups; the probe lines in the log show what each
+# path negotiated.  Results: OUT/results.csv (one line per repetition),
+# OUT/summary.csv (min/median/max, ratio to HAProxy) and the table on
+# stdout.  OUT defaults to build/bench.
+set -euo pipefail
+
+usage() {
+	sed -n '5,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+[ $# -ge 1 ] || usage
+BIN=$(cd "$1" && pwd)
+shift
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+REPS=3
+AGENTS="10000 50000"
+BYTES=256M
+BYTES8=64M
+SECONDS_HS=5
+SETUP_COUNT=500
+PP_COUNT=10000
+OUT=$ROOT/build/bench
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--reps) REPS=$2; shift 2 ;;
+	--agents) AGENTS=$2; shift 2 ;;
+	--bytes) BYTES=$2; BYTES8=$2; shift 2 ;;
+	--seconds) SECONDS_HS=$2; shift 2 ;;
+	--count) SETUP_COUNT=$2; PP_COUNT=$2; shift 2 ;;
+	--out) OUT=$2; shift 2 ;;
+	--quick) REPS=1; AGENTS=200; BYTES=8M; BYTES8=2M; SECONDS_HS=1
+		 SETUP_COUNT=20; PP_COUNT=200; shift ;;
+	*) usage ;;
+	esac
+done
+
+for p in sluice-relay sluice-agent sluice-bench; do
+	[ -x "$BIN/$p" ] || { echo "bench: $BIN/$p is not built" >&2; exit 1; }
+done
+HAPROXY=$(command -v haproxy || true)
+[ -n "$HAPROXY" ] || [ -x /usr/sbin/haproxy ] && HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
+if [ ! -x "${HAPROXY:-}" ]; then
+	echo "bench: haproxy is not installed (scripts/deps.sh bench)" >&2
+	exit 1
+fi
+
+# CPUs: the server on the first, the load on the second (the same one on a
+# single-CPU machine).
+ncpu=$(nproc)
+CPU_SRV=0
+CPU_LOAD=$((ncpu > 1 ? 1 : 0))
+PIN_SRV=(taskset -c $CPU_SRV)
+PIN_LOAD=(taskset -c $CPU_LOAD)
+
+# The authentication the bench uses today: the relay's static tokens
+# (relay.conf agent_token / client_token).  Only here and in relay_conf.
+AGENT_TOKEN=bench-agent-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+CLIENT_TOKEN=bench-client-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
+
+# File descriptors: N idle agents need N of them in the relay and in
+# sluice-bench alike (both inherit this shell's limit).  Raising the hard
+# limit needs CAP_SYS_RESOURCE; without it the hard limit caps the idle
+# measurement (see below).
+ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+NOFILE=$(ulimit -n)
+
+WORK=$OUT/work
+rm -rf "$WORK"
+mkdir -p "$WORK"
+RESULTS=$OUT/results.csv
+echo "target,metric,unit,rep,value,count,server_cpu_pct,cpu0_pct,cpu1_pct" > "$RESULTS.tmp"
+
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	PIDS=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { echo "bench: $*" >&2; }
+
+# Starts a program in the background, output to WORK/NAME.{out,err};
+# sets $LAST_PID.
+start() {
+	local name=$1
+	shift
+	"$@" > "$WORK/$name.out" 2> "$WORK/$name.err" &
+	LAST_PID=$!
+	PIDS+=("$LAST_PID")
+}
+
+stop_pid() {
+	local p=$1 i
+	kill "$p" 2>/dev/null || true
+	for i in $(seq 50); do
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$p" 2>/dev/null || true
+	wait "$p" 2>/dev/null || true
+	local keep=()
+	for i in "${PIDS[@]}"; do
+		[ "$i" = "$p" ] || keep+=("$i")
+	done
+	PIDS=("${keep[@]}")
+}
+
+# wait_file FILE REGEX WHAT: polls (bounded) until FILE has a line matching
+# REGEX and prints the first match of its group \1 (sed -E syntax).
+wait_match() {
+	local file=$1 re=$2 what=$3 i v
+	for i in $(seq 200); do
+		v=$(sed -nE "s/.*$re.*/\\1/p" "$file" 2>/dev/null | head -n1)
+		if [ -n "$v" ]; then
+			echo "$v"
+			return 0
+		fi
+		sleep 0.05
+	done
+	log "timed out waiting for $what ($file):"
+	tail -n 20 "$file" >&2 || true
+	return 1
+}
+
+# wait_listen PORT WHAT: polls (bounded) until 127.0.0.1:PORT accepts.
+wait_listen() {
+	local i
+	for i in $(seq 200); do
+		if (exec 3<> "/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	log "timed out waiting for $2 to listen on 127.0.0.1:$1"
+	return 1
+}
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+RELAY_PORT=$(free_port)
+relay_conf() {
+	cat > "$WORK/relay.conf" <<-EOF
+	# generated by scripts/bench/run.sh
+	listen = 127.0.0.1:$RELAY_PORT
+	state_dir = $WORK/relay-state
+	agent_token = $AGENT_TOKEN
+	client_token = $CLIENT_TOKEN
+	heartbeat_interval = 1h
+	handshake_timeout = 60s
+	max_sessions = 100000
+	metrics_listen = off
+	admission_rate = 0
+	source_lockout_failures = 0
+	EOF
+	chmod 600 "$WORK/relay.conf"
+}
+
+RELAY_PID=
+start_relay() {
+	local n=$((${RELAY_STARTS:-0} + 1))
+	RELAY_STARTS=$n
+	start "relay-$n" "${PIN_SRV[@]}" "$BIN/sluice-relay" -d -f "$WORK/relay.conf"
+	RELAY_PID=$LAST_PID
+	FP=$(wait_match "$WORK/relay-$n.err" 'relay fingerprint (sha256:[0-9a-f]{64})' \
+		"the relay's fingerprint")
+	wait_match "$WORK/relay-$n.err" "listening on (127\\.0\\.0\\.1:$RELAY_PORT)" \
+		"the relay to listen" > /dev/null
+}
+
+# ------------------------------------------------------------------ setup
+
+relay_conf
+start_relay
+KEY=$WORK/relay-state/relay.key
+CRT=$WORK/relay-state/relay.crt
+cat "$CRT" "$KEY" > "$WORK/haproxy.pem"
+chmod 600 "$WORK/haproxy.pem"
+
+# The devices: plain TCP behind sluice-agent and for HAProxy's handshake
+# frontend, TLS (the relay's certificate) behind HAProxy and reached directly.
+start device-plain "${PIN_LOAD[@]}" "$BIN/sluice-bench" device --listen 127.0.0.1:0
+DEV_PORT=$(wait_match "$WORK/device-plain.out" 'listening on 127\.0\.0\.1:([0-9]+)' \
+	"the plain device")
+start device-tls "${PIN_LOAD[@]}" "$BIN/sluice-bench" device --listen 127.0.0.1:0 \
+	--cert "$CRT" --key "$KEY"
+DEV_TLS_PID=$LAST_PID
+DEV_TLS_PORT=$(wait_match "$WORK/device-tls.out" 'listening on 127\.0\.0\.1:([0-9]+)' \
+	"the TLS device")
+
+cat > "$WORK/agent.conf" <<-EOF
+# generated by scripts/bench/run.sh
+name = bench-agent
+relay = 127.0.0.1:$RELAY_PORT
+token = $AGENT_TOKEN
+relay_fingerprint = $FP
+state_dir = $WORK/agent-state
+connect_timeout = 10s
+reconnect_max = 1s
+
+[device dev]
+host = 127.0.0.1
+ports = $DEV_PORT
+EOF
+chmod 600 "$WORK/agent.conf"
+start_agent() {
+	start agent "${PIN_LOAD[@]}" "$BIN/sluice-agent" -d -f "$WORK/agent.conf"
+	AGENT_PID=$LAST_PID
+	wait_match "$WORK/agent.err" '(connected to relay)' "the agent to connect" > /dev/null
+}
+start_agent
+
+HAP_PORT=$(free_port)
+HAP_HS_PORT=$(free_port)
+# One thread, mode tcp, TLS 1.3 on both sides with the relay's certificate
+# and OpenSSL's default suites and groups, no tickets (sluice offers none),
+# no session reuse towards the device (the device has no cache either).
+cat > "$WORK/haproxy.cfg" <<-EOF
+# generated by scripts/bench/run.sh
+global
+	nbthread 1
+	maxconn $((NOFILE / 2 - 100))
+	ssl-default-bind-options ssl-min-ver TLSv1.3 no-tls-tickets
+	ssl-default-server-options ssl-min-ver TLSv1.3 no-tls-tickets
+	tune.ssl.default-dh-param 2048
+
+defaults
+	mode tcp
+	timeout connect 10s
+	timeout client 1h
+	timeout server 1h
+
+frontend relay
+	bind 127.0.0.1:$HAP_PORT ssl crt $WORK/haproxy.pem
+	default_backend device_tls
+
+frontend handshake
+	bind 127.0.0.1:$HAP_HS_PORT ssl crt $WORK/haproxy.pem
+	default_backend device_plain
+
+backend device_tls
+	server dev 127.0.0.1:$DEV_TLS_PORT ssl verify none no-ssl-reuse
+
+backend device_plain
+	server dev 127.0.0.1:$DEV_PORT
+EOF
+"$HAPROXY" -c -q -f "$WORK/haproxy.cfg"
+start haproxy "${PIN_SRV[@]}" "$HAPROXY" -db -f "$WORK/haproxy.cfg"
+HAP_PID=$LAST_PID
+wait_listen "$HAP_PORT" haproxy
+wait_listen "$HAP_HS_PORT" haproxy
+
+BENCH=("${PIN_LOAD[@]}" "$BIN/sluice-bench")
+# Per target: how sluice-bench reaches it, and whose CPU it reports.
+target_args() {
+	case "$1" in
+	sluice) echo "--sluice 127.0.0.1:$RELAY_PORT --token $CLIENT_TOKEN" \
+		"--device dev --device-port $DEV_PORT --pid $RELAY_PID" ;;
+	haproxy) echo "--tls 127.0.0.1:$HAP_PORT --pid $HAP_PID" ;;
+	haproxy-hs) echo "--tls 127.0.0.1:$HAP_HS_PORT --pid $HAP_PID" ;;
+	direct) echo "--tls 127.0.0.1:$DEV_TLS_PORT --pid $DEV_TLS_PID" ;;
+	esac
+}
+
+# run TARGET REP NAME ARGS...: one sluice-bench measurement; its result
+# lines go to the CSV.
+run() {
+	local target=$1 rep=$2 name=$3 tag=$1
+	shift 3
+	[ "$target" = haproxy-hs ] && tag=haproxy
+	# shellcheck disable=SC2046
+	if ! "${BENCH[@]}" "$name" --fingerprint "$FP" $(target_args "$target") "$@" \
+		> "$WORK/run.out" 2> "$WORK/run.err"; then
+		log "$name against $tag failed:"
+		cat "$WORK/run.err" >&2
+		return 1
+	fi
+	cat "$WORK/run.err" >> "$WORK/bench.log"
+	awk -F, -v t="$tag" -v r="$rep" '$1 == "result" {
+		print t "," $2 "," $4 "," r "," $3 "," $5 "," $6 "," $7 "," $8 }' \
+		"$WORK/run.out" >> "$RESULTS.tmp"
+}
+
+for t in sluice haproxy direct; do
+	# shellcheck disable=SC2046
+	"${BENCH[@]}" probe --fingerprint "$FP" $(target_args "$t") \
+		> "$WORK/probe-$t.out" 2>> "$WORK/bench.log"
+	sed "s/^/bench: $t: /" "$WORK/probe-$t.out" >&2
+done
+
+log "$REPS repetitions; relay and haproxy on cpu$CPU_SRV, load on cpu$CPU_LOAD"
+for rep in $(seq "$REPS"); do
+	for t in sluice haproxy direct; do
+		log "rep $rep: $t"
+		run "$t" "$rep" bulk --bytes "$BYTES"
+		run "$t" "$rep" bulk --bytes "$BYTES8" --sessions 8
+		if [ "$t" = haproxy ]; then
+			run haproxy-hs "$rep" handshake --seconds "$SECONDS_HS" \
+				--source 127.0.2.1 --sources 8
+		else
+			run "$t" "$rep" handshake --seconds "$SECONDS_HS" \
+				--source 127.0.2.1 --sources 8
+		fi
+		run "$t" "$rep" setup --count "$SETUP_COUNT"
+		run "$t" "$rep" pingpong --count "$PP_COUNT" --size 64
+	done
+done
+
+# Idle agents: a fresh relay for each count, so that its RSS before the
+# agents is that of an empty relay.
+stop_pid "$HAP_PID"
+for n in $AGENTS; do
+	stop_pid "$AGENT_PID"
+	stop_pid "$RELAY_PID"
+	if [ $((n + 200)) -gt "$NOFILE" ]; then
+		log "idle: SKIPPED $n agents: the relay would need $((n + 200))" \
+			"file descriptors, RLIMIT_NOFILE is $NOFILE here and cannot" \
+			"be raised (no CAP_SYS_RESOURCE)"
+		echo "$n" >> "$WORK/idle-skipped"
+		continue
+	fi
+	start_relay
+	nsrc=$((n / 20000 + 2))
+	log "idle: $n simulated agents from $nsrc source addresses"
+	run sluice 1 idle --token "$AGENT_TOKEN" --agents "$n" --concurrency 64 \
+		--source 127.0.3.1 --sources "$nsrc" --prefix "idle$n-" \
+		--timeout 60
+done
+
+mv "$RESULTS.tmp" "$RESULTS"
+python3 "$HERE/table.py" "$RESULTS" "$OUT/summary.csv"
+log "wrote $RESULTS and $OUT/summary.csv; logs in $WORK"
