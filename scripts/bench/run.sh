@@ -44,6 +44,7 @@ AGENTS="10000 50000"
 BYTES=256M
 BYTES8=64M
 SECONDS_HS=5
+HS_CONC=32
 SETUP_COUNT=500
 PP_COUNT=10000
 OUT=$ROOT/build/bench
@@ -55,8 +56,8 @@ while [ $# -gt 0 ]; do
 	--seconds) SECONDS_HS=$2; shift 2 ;;
 	--count) SETUP_COUNT=$2; PP_COUNT=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
-	--quick) REPS=1; AGENTS=200; BYTES=8M; BYTES8=2M; SECONDS_HS=1
-		 SETUP_COUNT=20; PP_COUNT=200; shift ;;
+	--quick) REPS=1; AGENTS=200; BYTES=8M; BYTES8=2M; SECONDS_HS=2
+		 HS_CONC=4 SETUP_COUNT=20; PP_COUNT=200; shift ;;
 	*) usage ;;
 	esac
 done
@@ -92,7 +93,7 @@ ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 NOFILE=$(ulimit -n)
 
 WORK=$OUT/work
-rm -rf "$WORK"
+rm -rf "$WORK" "$OUT/idle-substituted.csv"
 mkdir -p "$WORK"
 RESULTS=$OUT/results.csv
 echo "target,metric,unit,rep,value,count,server_cpu_pct,cpu0_pct,cpu1_pct" > "$RESULTS.tmp"
@@ -331,10 +332,10 @@ for rep in $(seq "$REPS"); do
 		run "$t" "$rep" bulk --bytes "$BYTES8" --sessions 8
 		if [ "$t" = haproxy ]; then
 			run haproxy-hs "$rep" handshake --seconds "$SECONDS_HS" \
-				--source 127.0.2.1 --sources 8
+				--concurrency "$HS_CONC" --source 127.0.2.1 --sources 8
 		else
 			run "$t" "$rep" handshake --seconds "$SECONDS_HS" \
-				--source 127.0.2.1 --sources 8
+				--concurrency "$HS_CONC" --source 127.0.2.1 --sources 8
 		fi
 		run "$t" "$rep" setup --count "$SETUP_COUNT"
 		run "$t" "$rep" pingpong --count "$PP_COUNT" --size 64
@@ -347,12 +348,16 @@ stop_pid "$HAP_PID"
 for n in $AGENTS; do
 	stop_pid "$AGENT_PID"
 	stop_pid "$RELAY_PID"
-	if [ $((n + 200)) -gt "$NOFILE" ]; then
-		log "idle: SKIPPED $n agents: the relay would need $((n + 200))" \
-			"file descriptors, RLIMIT_NOFILE is $NOFILE here and cannot" \
-			"be raised (no CAP_SYS_RESOURCE)"
-		echo "$n" >> "$WORK/idle-skipped"
-		continue
+	if [ $((n + 500)) -gt "$NOFILE" ]; then
+		# Raising the hard limit needs CAP_SYS_RESOURCE.  Measure the
+		# most this host allows instead, under its own count.
+		m=$(((NOFILE - 500) / 1000 * 1000))
+		log "idle: $n agents need $((n + 500)) file descriptors in the" \
+			"relay; RLIMIT_NOFILE is $NOFILE here and cannot be raised:" \
+			"measuring $m agents instead"
+		echo "$n,$m,RLIMIT_NOFILE $NOFILE" >> "$OUT/idle-substituted.csv"
+		n=$m
+		[ "$n" -gt 0 ] || continue
 	fi
 	start_relay
 	nsrc=$((n / 20000 + 2))

@@ -53,6 +53,7 @@ struct dconn {
 	size_t off;			/* ack: bytes sent; echo: bytes sent */
 	char *echo;			/* echo: buffer, ECHO_BUF */
 	size_t echo_len;
+	struct dconn *prev, *next;	/* device.conns */
 };
 
 struct device {
@@ -61,6 +62,7 @@ struct device {
 	unsigned int nl;
 	SSL_CTX *tls;			/* NULL: plain TCP */
 	char *scratch;			/* upload sink and download source */
+	struct dconn *conns;		/* every open connection */
 	unsigned long nconns;
 	bool paused;
 };
@@ -113,6 +115,12 @@ static void conn_free(struct device *d, struct dconn *c, bool clean)
 	}
 	close(c->fd);
 	free(c->echo);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		d->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
 	free(c);
 	d->nconns--;
 	if (d->paused) {
@@ -334,6 +342,10 @@ static void accept_all(struct device *d, int lfd)
 			continue;
 		}
 		c->events = EPOLLIN;
+		c->next = d->conns;
+		if (c->next)
+			c->next->prev = c;
+		d->conns = c;
 		d->nconns++;
 		/* The greeting goes out at once on a plain connection. */
 		conn_event(d, c);
@@ -448,7 +460,8 @@ int device_main(const struct bench_opts *o)
 	bench_info("device stopping with %lu connections", d.nconns);
 	ret = 0;
 out:
-	/* Open connections are left to exit(): the process ends here. */
+	while (d.conns)
+		conn_free(&d, d.conns, false);
 	while (d.nl)
 		close(d.lfd[--d.nl]);
 	if (sfd >= 0)
