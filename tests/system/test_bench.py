@@ -64,7 +64,7 @@ def measure(sluice, bench, target, pid):
         ("probe",),
         ("bulk", "--bytes", "1M"),
         ("bulk", "--bytes", "256K", "--sessions", "4"),
-        ("handshake", "--seconds", "0.5", "--concurrency", "4",
+        ("handshake", "--seconds", "1", "--concurrency", "4",
          "--source", "127.0.4.1", "--sources", "2"),
         ("setup", "--count", "5"),
         ("pingpong", "--count", "50", "--size", "64"),
@@ -167,3 +167,26 @@ def test_make_bench_quick(bins, bench, sluice, tmp_path):
     assert header == ["metric", "target", "unit", "n", "min", "median", "max",
                       "ratio_haproxy", "server_cpu_pct"]
     assert "issue 4 targets" in r.stdout
+
+
+def test_bench_simulated_agent(sluice, bench):
+    """device --sluice: the device as an agent of the relay, serving the
+    legs it attaches; the streams measured through it as through a real
+    agent."""
+    relay = sluice.start_relay(extra="admission_rate = 0\n")
+    agent = sluice.procs.start("bench-agent", [
+        bench, "device", "--sluice", "127.0.0.1:%d" % relay.port,
+        "--fingerprint", relay.fingerprint, "--token", sluice.AGENT_TOKEN,
+        "--agent", "simagent", "--device", "dev", "--device-port", "9000"])
+    agent.wait_out(r"agent simagent connected\n")
+    assert "simagent" in sluice.listed_agents(relay)
+    target = ["--sluice", "127.0.0.1:%d" % relay.port, "--fingerprint",
+              relay.fingerprint, "--token", sluice.CLIENT_TOKEN,
+              "--device", "dev", "--device-port", "9000"]
+    check_stream_results(measure(sluice, bench, target, relay.proc.pid))
+    # A port the agent does not serve is refused by the relay, as for a
+    # real agent.
+    r = sluice.procs.run("bench-probe", [bench, "probe", *target[:-1], "9001",
+                                         "--timeout", "10"], timeout=30)
+    assert r.returncode == 1 and "OPEN dev:9001 refused" in r.stderr, r.stderr
+    assert agent.alive()

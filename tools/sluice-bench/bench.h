@@ -22,7 +22,9 @@
 #include <sys/types.h>
 
 #include "../../include/uapi/sluice.h"
+#include "peer.h"		/* userspace/lib: relay address, heartbeats */
 #include "tls.h"		/* userspace/lib: SL_FP_STRLEN */
+#include "wire.h"
 
 enum bench_kind {
 	TARGET_NONE = 0,
@@ -90,6 +92,44 @@ int pingpong_main(const struct bench_opts *o);
 int idle_main(const struct bench_opts *o);
 
 struct bench_usage;
+
+/*
+ * auth.c: the relay's authentication as the bench uses it (static tokens
+ * today), in one place.  Puts the HELLO's credentials into msg: 0 or
+ * -NLE_*.  bench_client_hello builds a whole CLIENT_HELLO (NULL on
+ * allocation failure).
+ */
+int bench_auth_put(struct nl_msg *msg, const struct bench_opts *o);
+struct nl_msg *bench_client_hello(const struct bench_opts *o);
+
+/*
+ * agent.c: a simulated agent (device --sluice).  bench_agent_hello builds
+ * an AGENT_HELLO named name with one device, o->device TCP o->device_port.
+ */
+struct bench_agent {
+	const struct bench_opts *o;
+	SSL_CTX *ctx;
+	SSL *ctl;			/* control connection, blocking */
+	struct sl_relay_addr relay;	/* where legs are attached */
+	struct sl_heartbeat hb;
+	char *buf;			/* one message, SLUICE_MSG_MAX */
+};
+
+/* Called with each attached leg (non-blocking; the callee owns it). */
+typedef void (*bench_leg_fn)(void *arg, SSL *ssl);
+
+struct nl_msg *bench_agent_hello(const struct bench_opts *o, const char *name);
+/* Dials the relay and says HELLO as agent o->agent.  0 or -errno (logged). */
+int bench_agent_open(struct bench_agent *a, const struct bench_opts *o);
+void bench_agent_close(struct bench_agent *a);
+int bench_agent_fd(const struct bench_agent *a);
+/* Milliseconds until bench_agent_tick() has work. */
+int bench_agent_timeout(const struct bench_agent *a);
+/* Sends a due HEARTBEAT; -ETIMEDOUT when the relay went silent. */
+int bench_agent_tick(struct bench_agent *a);
+/* Reads what the relay sent (the fd is readable) and attaches a leg for
+ * each CONNECT.  0, or -errno when the control connection is gone. */
+int bench_agent_read(struct bench_agent *a, bench_leg_fn leg, void *arg);
 
 /* proc.c: raises RLIMIT_NOFILE's soft limit to the hard one; returns it. */
 unsigned long bench_raise_nofile(void);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The bench device: the far end of every stream, over plain TCP (behind
- * sluice-agent) or TLS (behind HAProxy, or reached directly).  It speaks
+ * sluice-agent), TLS (behind HAProxy, or reached directly), or the data legs
+ * of a simulated agent connected to a relay (--sluice, agent.c).  It speaks
  * the little protocol of bench.h: a greeting byte, then upload, download or
  * echo commands.
  *
@@ -30,6 +31,7 @@
 #define IO_CHUNK (256u << 10)	/* upload/download: bytes per call */
 #define ECHO_BUF (64u << 10)
 #define TAG_SIGNAL ((uint64_t)BENCH_LISTEN_MAX)
+#define TAG_AGENT ((uint64_t)BENCH_LISTEN_MAX + 1)
 
 enum dstate {
 	D_HANDSHAKE = 1,
@@ -288,14 +290,60 @@ static void conn_event(struct device *d, struct dconn *c)
 		c->events = ev.events;
 }
 
+/*
+ * Registers a new connection: fd alone (plain TCP), fd with d->tls (TLS,
+ * handshake to do), or ssl, a leg whose handshake is done (agent.c).  On
+ * failure fd and ssl are closed.
+ */
+static void add_conn(struct device *d, int fd, SSL *ssl)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct dconn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		goto err;
+	c->fd = fd;
+	c->st = D_GREET;
+	c->ssl = ssl;
+	if (!ssl && d->tls) {
+		c->ssl = SSL_new(d->tls);
+		if (!c->ssl || !SSL_set_fd(c->ssl, fd))
+			goto err;
+		SSL_set_accept_state(c->ssl);
+		c->st = D_HANDSHAKE;
+	}
+	ev.data.ptr = c;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) == -1)
+		goto err;
+	c->events = EPOLLIN;
+	c->next = d->conns;
+	if (c->next)
+		c->next->prev = c;
+	d->conns = c;
+	d->nconns++;
+	/* The greeting goes out at once unless a handshake comes first. */
+	conn_event(d, c);
+	return;
+err:
+	if (c)
+		SSL_free(c->ssl);
+	else
+		SSL_free(ssl);
+	close(fd);
+	free(c);
+}
+
+static void agent_leg(void *arg, SSL *ssl)
+{
+	add_conn(arg, SSL_get_fd(ssl), ssl);
+}
+
 static void accept_all(struct device *d, int lfd)
 {
 	static bool warned;
 	int one = 1;
 
 	for (;;) {
-		struct epoll_event ev = { .events = EPOLLIN };
-		struct dconn *c;
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		unsigned int i;
 
@@ -316,39 +364,7 @@ static void accept_all(struct device *d, int lfd)
 			return;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
-			continue;
-		}
-		c->fd = fd;
-		c->st = D_GREET;
-		if (d->tls) {
-			c->ssl = SSL_new(d->tls);
-			if (!c->ssl || !SSL_set_fd(c->ssl, fd)) {
-				SSL_free(c->ssl);
-				close(fd);
-				free(c);
-				continue;
-			}
-			SSL_set_accept_state(c->ssl);
-			c->st = D_HANDSHAKE;
-		}
-		ev.data.ptr = c;
-		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
-			SSL_free(c->ssl);
-			close(fd);
-			free(c);
-			continue;
-		}
-		c->events = EPOLLIN;
-		c->next = d->conns;
-		if (c->next)
-			c->next->prev = c;
-		d->conns = c;
-		d->nconns++;
-		/* The greeting goes out at once on a plain connection. */
-		conn_event(d, c);
+		add_conn(d, fd, NULL);
 	}
 }
 
@@ -407,12 +423,15 @@ int device_main(const struct bench_opts *o)
 	struct epoll_event evs[256];
 	struct device d = { .epfd = -1 };
 	struct epoll_event sev = { .events = EPOLLIN, .data.u64 = TAG_SIGNAL };
+	struct epoll_event aev = { .events = EPOLLIN, .data.u64 = TAG_AGENT };
+	struct bench_agent agent = { 0 };
+	bool is_agent = o->kind == TARGET_SLUICE;
 	sigset_t mask;
 	int sfd = -1, ret = 1, n, i;
-	bool stop = false;
+	bool stop = false, signalled = false;
 
-	if (!o->nlisten) {
-		bench_err("device: give at least one --listen HOST:PORT");
+	if (!o->nlisten && !is_agent) {
+		bench_err("device: give --listen HOST:PORT, or --sluice to be an agent");
 		return 2;
 	}
 	if (!o->cert[0] != !o->key[0]) {
@@ -439,9 +458,19 @@ int device_main(const struct bench_opts *o)
 	}
 	if (listen_all(&d, o))
 		goto out;
-	bench_info("device ready (%s)", d.tls ? "TLS" : "plain TCP");
+	if (is_agent) {
+		if (bench_agent_open(&agent, o))
+			goto out;
+		if (epoll_ctl(d.epfd, EPOLL_CTL_ADD, bench_agent_fd(&agent), &aev) == -1)
+			goto out;
+		printf("agent %s connected\n", o->agent);
+		fflush(stdout);
+	}
+	bench_info("device ready (%s)", is_agent ? "simulated agent" :
+					  d.tls ? "TLS" : "plain TCP");
 	while (!stop) {
-		n = epoll_wait(d.epfd, evs, 256, -1);
+		n = epoll_wait(d.epfd, evs, 256,
+			       is_agent ? bench_agent_timeout(&agent) : -1);
 		if (n == -1 && errno != EINTR) {
 			bench_err("device: epoll_wait: %s", strerror(errno));
 			goto out;
@@ -452,16 +481,22 @@ int device_main(const struct bench_opts *o)
 			if (tag < d.nl)
 				accept_all(&d, d.lfd[tag]);
 			else if (tag == TAG_SIGNAL)
-				stop = true;
+				stop = signalled = true;
+			else if (tag == TAG_AGENT)
+				stop = bench_agent_read(&agent, agent_leg, &d) != 0;
 			else
 				conn_event(&d, evs[i].data.ptr);
 		}
+		if (is_agent && !stop && bench_agent_tick(&agent))
+			stop = true;
 	}
 	bench_info("device stopping with %lu connections", d.nconns);
-	ret = 0;
+	/* An agent that lost its relay failed; a signal is a clean stop. */
+	ret = signalled ? 0 : 1;
 out:
 	while (d.conns)
 		conn_free(&d, d.conns, false);
+	bench_agent_close(&agent);
 	while (d.nl)
 		close(d.lfd[--d.nl]);
 	if (sfd >= 0)

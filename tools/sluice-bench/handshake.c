@@ -5,7 +5,9 @@
  * TLS 1.3 handshake (no tickets, no resumption: sluice offers none), the
  * pin check, and the first exchange: CLIENT_HELLO -> HELLO_OK for sluice,
  * the device's greeting through HAProxy or from the device.  A finished
- * connection is closed with close_notify and replaced at once.
+ * connection is closed with close_notify and replaced at once.  When none
+ * has finished by the end of the window (a very slow or loaded host), the
+ * run waits, up to --timeout, for the connections in flight.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,19 +30,6 @@ struct hs_run {
 	unsigned long done, failed;
 };
 
-static struct nl_msg *client_hello(const struct bench_opts *o)
-{
-	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_CLIENT_HELLO, 1, 0);
-
-	if (!msg || nla_put_u32(msg, SLUICE_A_VERSION, SLUICE_PROTO_VERSION) ||
-	    nla_put_string(msg, SLUICE_A_NAME, o->user) ||
-	    nla_put(msg, SLUICE_A_TOKEN, (int)strlen(o->token), o->token)) {
-		nlmsg_free(msg);
-		return NULL;
-	}
-	return msg;
-}
-
 static void failure(struct hs_run *h, const char *why)
 {
 	if (h->failed++ < 5)
@@ -55,7 +44,7 @@ static int start(struct hs_run *h, struct bconn *c)
 				   .sin_addr = bench_source(o, h->next_src++) };
 	struct nl_msg *msg = NULL;
 
-	if (o->kind == TARGET_SLUICE && !(msg = client_hello(o)))
+	if (o->kind == TARGET_SLUICE && !(msg = bench_client_hello(o)))
 		return -ENOMEM;
 	if (bconn_start(c, h->ctx, h->epfd, &src, &h->dst,
 			o->kind == TARGET_SLUICE ? BCONN_HELLO_OK : BCONN_GREETING,
@@ -74,7 +63,7 @@ int handshake_main(const struct bench_opts *o)
 	struct bench_sample a, b;
 	struct bench_usage u;
 	struct bconn *conns;
-	uint64_t t0, end;
+	uint64_t t0, end, last;
 	unsigned int i;
 	int ret = 1, n;
 
@@ -95,15 +84,17 @@ int handshake_main(const struct bench_opts *o)
 	bench_sample_take(&a, o->pid);
 	t0 = a.wall_ns;
 	end = t0 + (uint64_t)(o->seconds * 1e9);
+	last = end + (uint64_t)o->timeout_ms * 1000000ull;
 	for (i = 0; i < o->concurrency; i++)
 		if (start(&h, &conns[i]) == -ENOMEM)
 			goto out;
 	for (;;) {
 		uint64_t now = bench_now_ns();
+		uint64_t until = h.done ? end : last;
 
-		if (now >= end)
+		if (now >= until)
 			break;
-		n = epoll_wait(h.epfd, evs, 256, (int)((end - now) / 1000000) + 1);
+		n = epoll_wait(h.epfd, evs, 256, (int)((until - now) / 1000000) + 1);
 		if (n == -1 && errno != EINTR)
 			goto out;
 		for (i = 0; i < (unsigned int)(n > 0 ? n : 0); i++) {

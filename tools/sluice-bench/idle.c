@@ -29,31 +29,6 @@
 #define SETTLE_MAX_MS 5000
 #define QUIET_NS 2000000ull	/* CPU per 200 ms below which the server is idle */
 
-static struct nl_msg *agent_hello(const struct bench_opts *o, unsigned int i)
-{
-	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_AGENT_HELLO, 1, 0);
-	struct sl_device_info dev = { 0 };
-	struct nlattr *devs;
-	char name[SLUICE_NAME_MAX + 1];
-
-	snprintf(name, sizeof(name), "%s%06u", o->prefix, i);
-	snprintf(dev.name, sizeof(dev.name), "%s", o->device);
-	if (sl_ports_add(&dev.ports, IPPROTO_TCP, o->device_port, o->device_port))
-		goto err;
-	if (!msg || nla_put_u32(msg, SLUICE_A_VERSION, SLUICE_PROTO_VERSION) ||
-	    nla_put_string(msg, SLUICE_A_NAME, name) ||
-	    nla_put(msg, SLUICE_A_TOKEN, (int)strlen(o->token), o->token))
-		goto err;
-	devs = nla_nest_start(msg, SLUICE_A_DEVICES);
-	if (!devs || sl_wire_put_device(msg, &dev))
-		goto err;
-	nla_nest_end(msg, devs);
-	return msg;
-err:
-	nlmsg_free(msg);
-	return NULL;
-}
-
 /* Waits, up to SETTLE_MAX_MS, until pid uses almost no CPU. */
 static void settle(pid_t pid)
 {
@@ -120,8 +95,11 @@ int idle_main(const struct bench_opts *o)
 			struct sockaddr_in src = { .sin_family = AF_INET,
 						   .sin_addr = bench_source(o, started) };
 			struct nl_msg *msg = NULL;
+			char name[SLUICE_NAME_MAX + 1];
 
-			if (o->kind == TARGET_SLUICE && !(msg = agent_hello(o, started)))
+			snprintf(name, sizeof(name), "%s%06u", o->prefix, started);
+			if (o->kind == TARGET_SLUICE &&
+			    !(msg = bench_agent_hello(o, name)))
 				goto out;
 			if (bconn_start(&conns[started], ctx, epfd, &src, &dst,
 					o->kind == TARGET_SLUICE ? BCONN_HELLO_OK :

@@ -13,19 +13,6 @@
 #include "net.h"
 #include "wire.h"
 
-static struct nl_msg *client_hello(const struct bench_opts *o)
-{
-	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_CLIENT_HELLO, 1, 0);
-
-	if (!msg || nla_put_u32(msg, SLUICE_A_VERSION, SLUICE_PROTO_VERSION) ||
-	    nla_put_string(msg, SLUICE_A_NAME, o->user) ||
-	    nla_put(msg, SLUICE_A_TOKEN, (int)strlen(o->token), o->token)) {
-		nlmsg_free(msg);
-		return NULL;
-	}
-	return msg;
-}
-
 /* TCP connect, TLS handshake and the pin check; NULL (logged). */
 static SSL *dial(struct bench_link *l)
 {
@@ -70,7 +57,7 @@ int bench_link_open(struct bench_link *l, const struct bench_opts *o)
 		ret = -ECONNREFUSED;
 		goto err;
 	}
-	ret = sl_peer_hello(l->ctl, client_hello(o), &hb, why, sizeof(why));
+	ret = sl_peer_hello(l->ctl, bench_client_hello(o), &hb, why, sizeof(why));
 	if (ret) {
 		bench_err("login to the relay failed: %s", why);
 		goto err;

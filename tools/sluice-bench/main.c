@@ -10,9 +10,12 @@
  *
  * Examples (the fingerprint is the server certificate's SPKI SHA-256):
  *
- *   # the device: plain TCP behind sluice-agent, TLS behind HAProxy
+ *   # the device: plain TCP behind sluice-agent, TLS behind HAProxy, or a
+ *   # simulated agent of a relay serving the device on its data legs
  *   sluice-bench device --listen 127.0.0.1:0
  *   sluice-bench device --listen 127.0.0.1:9000 --cert bench.crt --key bench.key
+ *   sluice-bench device --sluice 127.0.0.1:11444 --fingerprint sha256:... \
+ *       --token AGENTTOKEN --device dev --device-port 9000
  *
  *   # through the relay to device "dev" port 9000 of a connected agent
  *   T="--sluice 127.0.0.1:11444 --fingerprint sha256:... --token CLIENTTOKEN
@@ -57,7 +60,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "device", device_main, false, false,
-	  "run the bench device (plain TCP, or TLS with --cert/--key) until SIGTERM" },
+	  "run the bench device (plain TCP, TLS with --cert/--key, or behind a relay\n"
+	  "             as a simulated agent with --sluice) until SIGTERM" },
 	{ "probe", probe_main, true, true,
 	  "open one stream; print the TLS version, suite, group and key negotiated" },
 	{ "bulk", bulk_main, true, true,
@@ -110,6 +114,10 @@ static void usage(FILE *f)
 		"  --listen HOST:PORT    listen here (port 0: any; repeatable, up to %d);\n"
 		"                        prints \"listening on ADDR\" for each\n"
 		"  --cert FILE --key FILE  serve TLS with the relay's settings\n"
+		"  --sluice HOST:PORT    be agent --agent (default bench-agent) of this relay\n"
+		"                        with device --device, TCP port --device-port, and\n"
+		"                        serve the legs it attaches (--fingerprint, --token\n"
+		"                        agent_token); prints \"agent NAME connected\"\n"
 		"\n  -h, --help            this help\n"
 		"\nOutput: result,METRIC,VALUE,UNIT,COUNT,SERVER_CPU_PCT,CPU0_PCT,CPU1_PCT\n"
 		"lines on stdout.  See docs/benchmarks.md and scripts/bench/run.sh.\n",
@@ -351,6 +359,20 @@ static void defaults(struct bench_opts *o)
 /* What the command needs that no default gives. */
 static int check(const struct command *cmd, struct bench_opts *o)
 {
+	if (cmd->fn == device_main && o->kind == TARGET_SLUICE) {
+		if (!o->fingerprint[0] || !o->token[0] || !o->device_port) {
+			fprintf(stderr, "sluice-bench: device --sluice needs --fingerprint, "
+				"--token and --device-port\n");
+			return -EINVAL;
+		}
+		if (!o->agent[0])
+			strcpy(o->agent, "bench-agent");
+		return 0;
+	}
+	if (cmd->fn == device_main && o->kind == TARGET_TLS) {
+		fprintf(stderr, "sluice-bench: device takes --sluice, not --tls\n");
+		return -EINVAL;
+	}
 	if (!cmd->target)
 		return 0;
 	if (!o->kind) {
