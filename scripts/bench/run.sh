@@ -68,9 +68,8 @@ done
 for p in sluice-relay sluice-agent sluice-bench; do
 	[ -x "$BIN/$p" ] || { echo "bench: $BIN/$p is not built" >&2; exit 1; }
 done
-HAPROXY=$(command -v haproxy || true)
-[ -n "$HAPROXY" ] || [ -x /usr/sbin/haproxy ] && HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
-if [ ! -x "${HAPROXY:-}" ]; then
+HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
+if [ ! -x "$HAPROXY" ]; then
 	echo "bench: haproxy is not installed (scripts/deps.sh bench)" >&2
 	exit 1
 fi
@@ -80,8 +79,8 @@ fi
 ncpu=$(nproc)
 CPU_SRV=0
 CPU_LOAD=$((ncpu > 1 ? 1 : 0))
-PIN_SRV=(taskset -c $CPU_SRV)
-PIN_LOAD=(taskset -c $CPU_LOAD)
+PIN_SRV=(taskset -c "$CPU_SRV")
+PIN_LOAD=(taskset -c "$CPU_LOAD")
 
 # The authentication the bench uses today: the relay's static tokens
 # (relay.conf agent_token / client_token).  Only here and in relay_conf.

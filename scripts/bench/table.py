@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Summary of a make bench run.
 
-    table.py RESULTS.csv SUMMARY.csv
+    table.py RESULTS.csv SUMMARY.csv [--markdown]
 
 Reads the per-repetition results of scripts/bench/run.sh, writes one line
 per (metric, target) with min, median and max over the repetitions and the
@@ -150,9 +150,25 @@ def verdicts(summary, substituted):
     return lines
 
 
+def markdown(summary, verdict_lines):
+    print("| metric | target | unit | n | min | median | max | / HAProxy | server CPU % |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for s in summary:
+        print("| %s | %s | %s | %d | %s | %s | %s | %s | %s |" % (
+            s["metric"], s["target"], s["unit"], s["n"], fmt(s["min"]),
+            fmt(s["median"]), fmt(s["max"]), fmt(s["ratio_haproxy"]),
+            fmt(s["server_cpu_pct"])))
+    print("\n| target (issue 4) | reached | goal | |")
+    print("|---|---|---|---|")
+    for ln in verdict_lines:
+        parts = [p for p in ln.strip().split("  ") if p.strip()]
+        print("| " + " | ".join(p.strip() for p in parts) + " |")
+
+
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: table.py RESULTS.csv SUMMARY.csv")
+    md = "--markdown" in sys.argv[3:]
+    if len(sys.argv) not in (3, 4) or (len(sys.argv) == 4 and not md):
+        sys.exit("usage: table.py RESULTS.csv SUMMARY.csv [--markdown]")
     rows = load(sys.argv[1])
     summary = summarize(rows + added(rows) + per_core(rows))
     cols = ("metric", "target", "unit", "n", "min", "median", "max", "ratio_haproxy",
@@ -163,6 +179,14 @@ def main():
         for s in summary:
             w.writerow([s[c] if not isinstance(s[c], float) else "%.4f" % s[c]
                         for c in cols])
+    subst = []
+    path = os.path.join(os.path.dirname(sys.argv[1]), "idle-substituted.csv")
+    if os.path.exists(path):
+        with open(path) as f:
+            subst = [ln.strip().split(",", 2) for ln in f if ln.strip()]
+    if md:
+        markdown(summary, verdicts(summary, subst))
+        return
     print("%-20s %-8s %-7s %3s %10s %10s %10s %8s %7s" % (
         "metric", "target", "unit", "n", "min", "median", "max", "/haproxy", "srv cpu%"))
     for s in summary:
@@ -171,11 +195,6 @@ def main():
             fmt(s["median"]), fmt(s["max"]), fmt(s["ratio_haproxy"]),
             fmt(s["server_cpu_pct"])))
     print("\nissue 4 targets (medians; ratios are sluice / HAProxy):")
-    subst = []
-    path = os.path.join(os.path.dirname(sys.argv[1]), "idle-substituted.csv")
-    if os.path.exists(path):
-        with open(path) as f:
-            subst = [ln.strip().split(",", 2) for ln in f if ln.strip()]
     print("\n".join(verdicts(summary, subst)))
 
 
