@@ -198,7 +198,7 @@ RELAY_PID=
 start_relay() {
 	local n=$((${RELAY_STARTS:-0} + 1))
 	RELAY_STARTS=$n
-	start "relay-$n" "${PIN_SRV[@]}" "$BIN/sluice-relay" -d -f "$WORK/relay.conf"
+	start "relay-$n" "${PIN_SRV[@]}" "$BIN/sluice-relay" -f "$WORK/relay.conf"
 	RELAY_PID=$LAST_PID
 	FP=$(wait_match "$WORK/relay-$n.err" 'relay fingerprint (sha256:[0-9a-f]{64})' \
 		"the relay's fingerprint")
@@ -252,7 +252,7 @@ EOF
 chmod 600 "$WORK/agent.conf"
 start_agent() {
 	if [ "$REAL_AGENT" = 1 ]; then
-		start agent "${PIN_LOAD[@]}" "$BIN/sluice-agent" -d -f "$WORK/agent.conf"
+		start agent "${PIN_LOAD[@]}" "$BIN/sluice-agent" -f "$WORK/agent.conf"
 		AGENT_PID=$LAST_PID
 		wait_match "$WORK/agent.err" '(connected to relay)' \
 			"the agent to connect" > /dev/null
