@@ -7,7 +7,8 @@
  * bench device:
  *   TARGET_SLUICE  a sluice-relay: CLIENT_HELLO on a control connection,
  *                  OPEN device:port, then a data leg with ATTACH (the
- *                  relay's agent connects to the device);
+ *                  relay's agent, sluice-agent or the bench device as a
+ *                  simulated agent, provides the device);
  *   TARGET_TLS     a TLS port that leads to the device: HAProxy in front of
  *                  the TLS device, or the TLS device itself ("direct").
  */
