@@ -22,9 +22,11 @@ FUZZ_TIME ?= 60
 FUZZ_SMOKE_TIME ?= 5
 
 CC ?= cc
-PKGS := libnl-3.0 libnl-genl-3.0 openssl
+PKGS := libnl-3.0 libnl-genl-3.0 openssl libargon2 liburing sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs libnl-3.0 libnl-genl-3.0 openssl libargon2 liburing 2>/dev/null)
+# Only the relay (its state store) links SQLite.
+SQLITE_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null)
 
 ifeq ($(SANITIZE),1)
 B ?= build/san
@@ -111,7 +113,7 @@ $(B)/lib/libsluice.a: $(LIB_OBJ)
 $(B)/bin/sluice-relay: $(call obj,$(RELAY_SRC)) $(B)/lib/libsluice.a
 $(B)/bin/sluice-agent: $(call obj,$(AGENT_SRC)) $(B)/lib/libsluice.a
 $(B)/bin/sluice-agent: LIBS += -lbpf
-$(B)/bin/sluice-relay: LIBS += -lbpf
+$(B)/bin/sluice-relay: LIBS += -lbpf $(SQLITE_LIBS)
 $(B)/bin/sluice-client: $(call obj,$(CLIENT_SRC)) $(B)/lib/libsluice.a
 $(B)/bin/sluicectl: $(call obj,$(SLUICECTL_SRC)) $(B)/lib/libsluice.a
 $(B)/bin/sluice-bench: $(call obj,$(BENCH_SRC)) $(B)/lib/libsluice.a
@@ -120,10 +122,20 @@ $(PROGS):
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
-$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $(B)/lib/libsluice.a
+# A unit test of daemon code names the objects it needs in TEST_OBJ_<test>
+# and the libraries in TEST_LIBS_<test>; lib code comes from libsluice.a.
+STORE_OBJ := $(call obj,$(wildcard userspace/relay/store*.c))
+TEST_OBJ_test_store := $(STORE_OBJ)
+TEST_LIBS_test_store := $(SQLITE_LIBS)
+TEST_OBJ_test_store_crash := $(STORE_OBJ)
+TEST_LIBS_test_store_crash := $(SQLITE_LIBS)
+
+.SECONDEXPANSION:
+$(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $$(TEST_OBJ_test_$$*) \
+		$(B)/lib/libsluice.a
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS) -lcmocka
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS) $(TEST_LIBS_test_$*) -lcmocka
 
 deps:
 	$(Q)scripts/deps.sh
@@ -162,9 +174,14 @@ bench-plot:
 	$(Q)scripts/bench/plot.sh
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/sluice/examples
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/sluice/examples \
+		$(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 docs/examples/*.conf $(DESTDIR)$(PREFIX)/share/doc/sluice/examples/
+	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 scripts/completion/sluicectl.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sluicectl
 
 clean:
 	rm -rf build

@@ -143,7 +143,7 @@ token() {
 
 # Config files as shown on screen: secrets masked.
 show_conf() {
-	sed -E 's/^((agent_|client_)?token = ).*/\1<random, 32 hex digits>/; s/^/    /' "$1"
+	sed -E 's/^(join_token = sjt_).*/\1<64 hex digits, used once>/; s/^/    /' "$1"
 }
 
 # ------------------------------------------------------------- the demo
@@ -224,12 +224,10 @@ say "their SHA-256."
 
 step "2. Start sluice-relay"
 
-AGENT_TOKEN=$(token)
-CLIENT_TOKEN=$(token)
 # A relay built with the metrics endpoint would otherwise take its default
 # port 127.0.0.1:9464, which another relay on this host may hold.
 METRICS=0
-printf 'agent_token = aaaaaaaa\nclient_token = bbbbbbbb\nmetrics_listen = off\n' \
+printf 'metrics_listen = off\n' \
 	>"$DEMO/probe.conf"
 if "$BIN/sluice-relay" -n -f "$DEMO/probe.conf" >/dev/null 2>&1; then
 	METRICS=1
@@ -242,10 +240,13 @@ for attempt in 1 2 3; do
 # sluice-relay configuration for the demo
 listen = 127.0.0.1:$RELAY_PORT
 state_dir = $DEMO/relay-state
-# Agents present agent_token, clients present client_token.
-agent_token = $AGENT_TOKEN
-client_token = $CLIENT_TOKEN
+# Agents enroll with a one-time join token and then use a certificate of
+# the relay's agent CA; users log in with a certificate of its user CA and
+# a password.  Both CAs, the state store and the audit log live in state_dir.
 heartbeat_interval = 10s
+# sluicectl's netlink port id; not the default, which a relay on this host
+# may hold.
+control_port_id = $(((RANDOM << 15 | RANDOM) + 1073741824))
 EOF
 	if [ "$METRICS" -eq 1 ]; then
 		METRICS_PORT=$(free_port)
@@ -265,7 +266,8 @@ EOF
 		sleep 0.1
 	done
 	if ! kill -0 "$RELAY_PID" 2>/dev/null &&
-	   grep -q 'another process holds the port' "$DEMO/relay.log" && [ "$attempt" -lt 3 ]; then
+	   grep -Eq 'another process holds the port|control_port_id .* is already taken' \
+		"$DEMO/relay.log" && [ "$attempt" -lt 3 ]; then
 		wait "$RELAY_PID" 2>/dev/null || true
 		unset 'PIDS[-1]'
 		continue
@@ -306,11 +308,29 @@ say "else can pose as the relay."
 
 step "3. Start sluice-agent (the site side)"
 
+say "An operator makes a one-time join token for the agent, a user with a"
+say "certificate and a password, and a grant of the whole tree to that user:"
+say "\$ sluice-relay -f relay.conf token create ROOT"
+JOIN_TOKEN=$("$BIN/sluice-relay" -f "$DEMO/relay.conf" token create ROOT --ttl 1h \
+	2>"$DEMO/admin.log" | sed -n 's/^  join_token = //p')
+[ -n "$JOIN_TOKEN" ] || fail "token create failed" "$DEMO/admin.log"
+printf 'demo-password-1\n' >"$DEMO/password"
+chmod 600 "$DEMO/password"
+say "\$ sluice-relay -f relay.conf user add demo-user --password-file password"
+say "\$ sluice-relay -f relay.conf user cert-issue demo-user --out demo-user.p12 --password-file password"
+say "\$ sluice-relay -f relay.conf grant add demo-user ROOT"
+for cmd in "user add demo-user" "user cert-issue demo-user --out $DEMO/demo-user.p12" \
+	"grant add demo-user ROOT"; do
+	# shellcheck disable=SC2086 # word splitting of cmd is wanted
+	"$BIN/sluice-relay" -f "$DEMO/relay.conf" $cmd --password-file "$DEMO/password" \
+		>>"$DEMO/admin.log" 2>&1 || fail "sluice-relay $cmd failed" "$DEMO/admin.log"
+done
+
 cat >"$DEMO/agent.conf" <<EOF
 # sluice-agent configuration for the demo
 name = demo-site
 relay = 127.0.0.1:$RELAY_PORT
-token = $AGENT_TOKEN
+join_token = $JOIN_TOKEN
 state_dir = $DEMO/agent-state
 # No relay_fingerprint here: the agent pins the first fingerprint it sees
 # (trust on first use) in state_dir/known_relays.
@@ -347,7 +367,8 @@ cat >"$DEMO/client.conf" <<EOF
 # sluice-client configuration for the demo
 relay = 127.0.0.1:$RELAY_PORT
 user = demo-user
-token = $CLIENT_TOKEN
+certificate = $DEMO/demo-user.p12
+password_file = $DEMO/password
 state_dir = $DEMO/client-state
 EOF
 chmod 600 "$DEMO/client.conf"
@@ -534,7 +555,7 @@ fi
 cat "$DEMO/refuse.out"
 wait_for "$DEMO/refused.log" 'refused' "$REF_PID" "the client to log the refusal" \
 	"$DEMO/relay.log"
-wait_for "$DEMO/relay.log" "refused session: .*port $REFUSED_PORT not allowed" "$RELAY_PID" "the relay to log the refusal"
+wait_for "$DEMO/relay.log" "refused session: .*port $REFUSED_PORT is not allowed" "$RELAY_PID" "the relay to log the refusal"
 say
 say "Client log:"
 grep -E 'refused' "$DEMO/refused.log" | show_log

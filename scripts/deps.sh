@@ -16,8 +16,11 @@ PKGS=(
 	build-essential		# gcc, make, libc6-dev
 	pkg-config
 	libssl-dev openssl
+	libargon2-dev		# Argon2id password hashes
 	libnl-3-dev libnl-genl-3-dev
 	uthash-dev
+	libsqlite3-dev		# relay state store (state.db)
+	liburing-dev		# the relay's io_uring data plane
 	libbpf-dev bpftool	# agent eBPF enforcement: libbpf, skeletons
 	libcmocka-dev		# unit tests
 	clang llvm		# fuzzers; llvm-symbolizer for sanitizer reports

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
 /*
  * sluice wire protocol: the one message schema shared by the relay, the
- * agent, the client and (later) sluicectl and the kernel module.
+ * agent, the client, sluicectl and (later) the kernel module.
  *
  * Every message is a netlink message: a struct nlmsghdr whose nlmsg_type is
  * SLUICE_MSG_TYPE, a struct genlmsghdr whose cmd is an enum sluice_cmd and
@@ -13,7 +13,9 @@
  *
  * nlmsg_seq carries the request number chosen by the side that sends a
  * request; replies echo it.  nlmsg_flags: NLM_F_MULTI marks one part of a
- * multi-part reply, ended by SLUICE_CMD_DONE.  nlmsg_pid is 0.
+ * multi-part reply, ended by SLUICE_CMD_DONE; NLM_F_REQUEST and NLM_F_DUMP
+ * appear only on operator requests (see "Operator commands").  nlmsg_pid
+ * is 0.
  *
  * Receivers ignore attributes they do not know (forward compatibility) and
  * close the connection, with a logged reason, on a message that is too long,
@@ -34,11 +36,35 @@
  * Documentation of each command, "->" naming who sends it.  Attribute types
  * are NLA types; [x] marks an optional attribute.
  *
+ * Identities.  Agents and users authenticate with certificates of the
+ * relay's agent CA and user CA (mutual TLS on control connections); agents
+ * get theirs by ENROLL with a one-time join token.  Data legs (ATTACH) and
+ * ENROLL need no client certificate.
+ *
+ * SLUICE_CMD_ENROLL  agent -> relay, first and only request of a connection
+ *                    without a client certificate.
+ *     SLUICE_A_NAME: NLA_STRING, the agent name to enroll
+ *     SLUICE_A_TOKEN: NLA_BINARY, the one-time join token ("sjt_...")
+ *     SLUICE_A_CSR: NLA_BINARY, DER certificate request for the agent's
+ *                   key, made on the agent (the key never leaves it)
+ *     Answer ENROLL_OK or ERROR, then the relay closes the connection.
+ *
+ * SLUICE_CMD_ENROLL_OK  relay -> agent.
+ *     SLUICE_A_CERT: NLA_BINARY, DER agent certificate (subject CN = name)
+ *     SLUICE_A_DOMAIN: NLA_STRING, the domain the token was made for
+ *     SLUICE_A_STATE: NLA_U8, enum sluice_agent_state
+ *
  * SLUICE_CMD_AGENT_HELLO  agent -> relay, first message of an agent control
- *                         connection.
+ *                         connection, under the agent's certificate.
  *     SLUICE_A_VERSION: NLA_U32, SLUICE_PROTO_VERSION
- *     SLUICE_A_NAME: NLA_STRING, agent name, [A-Za-z0-9._-], 1..63 bytes
- *     SLUICE_A_TOKEN: NLA_BINARY, 1..SLUICE_TOKEN_MAX bytes, agent secret
+ *     SLUICE_A_NAME: NLA_STRING, agent name, [A-Za-z0-9._-], 1..63 bytes;
+ *                    must be its certificate's CN
+ *     [SLUICE_A_SECRET]: NLA_BINARY, SLUICE_SECRET_LEN bytes: the
+ *                    secondary id the relay handed out at the previous
+ *                    connect (absent on the first connect after enrollment
+ *                    or an operator reset).  A stale one locks the identity.
+ *     [SLUICE_A_SWITCH]: NLA_U8, the site's remote-access switch: 1 on,
+ *                    0 off (absent: on).  Also in the agent's heartbeats.
  *     [SLUICE_A_DEVICES]: NLA_NESTED, the devices the agent offers (an
  *                         agent without devices may leave it out)
  *         0: NLA_NESTED, one device (the attribute type is ignored)
@@ -54,16 +80,22 @@
  *     At most SLUICE_DEVICES_MAX devices, SLUICE_RANGES_MAX ranges each.
  *
  * SLUICE_CMD_CLIENT_HELLO  client -> relay, first message of a client
- *                          control connection.
+ *                          control connection, under the user's certificate.
  *     SLUICE_A_VERSION: NLA_U32
- *     SLUICE_A_NAME: NLA_STRING, user name
- *     SLUICE_A_TOKEN: NLA_BINARY, user secret
+ *     SLUICE_A_NAME: NLA_STRING, user name, the certificate's CN
+ *     SLUICE_A_PASSWORD: NLA_STRING, 1..SLUICE_PASSWORD_MAX bytes
+ *     [SLUICE_A_TOTP]: NLA_STRING, the current TOTP code (6 digits), for
+ *                      users with TOTP enabled
  *
  * SLUICE_CMD_HELLO_OK  relay -> agent or client, the HELLO was accepted.
  *     SLUICE_A_VERSION: NLA_U32, the relay's protocol version
  *     SLUICE_A_HEARTBEAT_MS: NLA_U32, interval at which both sides send
  *                            HEARTBEAT; a peer silent for three intervals
  *                            is dead
+ *     [SLUICE_A_SECRET]: to an agent: its next secondary id, to present
+ *                        at the next connect
+ *     [SLUICE_A_STATE]: to an agent: enum sluice_agent_state
+ *     [SLUICE_A_DOMAIN]: to an agent: its domain
  *
  * SLUICE_CMD_HEARTBEAT  both ways on control connections, no attributes.
  *
@@ -111,12 +143,189 @@
  * SLUICE_CMD_ATTACH_OK  relay -> agent or client on a data connection: the
  *                       leg is accepted, stream bytes follow.  No attributes.
  *
+ * SLUICE_CMD_AGENT_UPDATE  agent -> relay on its control connection, after
+ *     the agent reloaded its configuration and its device list changed.
+ *     SLUICE_A_DEVICES: NLA_NESTED, the whole new list (as in AGENT_HELLO);
+ *     it replaces the one the relay holds.  Sessions already open are the
+ *     agent's business: it ends those its new rules no longer allow.  No
+ *     answer; a list the relay refuses gets an ERROR and the old list stays.
+ *
+ * SLUICE_CMD_HEARTBEAT from an agent may also carry:
+ *     [SLUICE_A_ENFORCEMENT]: NLA_U8, enum sluice_enforcement
+ *     [SLUICE_A_DENIALS]: NLA_NESTED, array of denial nests (enum
+ *         sluice_denial_attr, at most SLUICE_DENIALS_MAX): connection
+ *         attempts the agent's kernel rules refused, counted since the agent
+ *         started, per (device, port, protocol).  Counts only grow while the
+ *         agent runs; a smaller total means the agent restarted.
+ *
  * SLUICE_CMD_ERROR  any direction: a request was refused or failed.
  *     SLUICE_A_ERR_CODE: NLA_U32, enum sluice_err
  *     [SLUICE_A_ERR_MSG]: NLA_STRING, human-readable reason
  *     [SLUICE_A_SESSION_ID]: NLA_U64, the session it is about
  *     The seq is the refused request's.  An ERROR in answer to a HELLO or an
  *     ATTACH is followed by the relay closing the connection.
+ *
+ * Operator commands: sluicectl <-> relay over netlink
+ * ---------------------------------------------------
+ *
+ * The same messages travel as datagrams on a NETLINK_USERSOCK socket, one
+ * message per datagram.  The relay binds its configured port id
+ * (control_port_id in relay.conf, default SLUICE_CTL_PORT_ID); sluicectl
+ * sends from its own port id to that one, and the relay answers to the
+ * sender's port id.  Both receive with SO_PASSCRED:
+ *   - the relay answers ERROR(SLUICE_E_PERM) to a request whose
+ *     SCM_CREDENTIALS name neither uid 0 nor a member of the configured
+ *     control_admin_group (primary or supplementary group of the uid);
+ *   - sluicectl accepts a reply only from the relay's port id AND the
+ *     relay's uid; anything else is a squatter on the port id.
+ *
+ * A request carries NLM_F_REQUEST (and NLM_F_DUMP for the _LIST commands)
+ * and a seq of the sender's choosing; every reply echoes the seq and never
+ * carries NLM_F_REQUEST, so the relay answers only requests and two relays
+ * can never answer each other.  The codec checks the attributes a request
+ * must carry and, on messages without NLM_F_REQUEST, those a reply must
+ * carry.
+ *
+ * Dumps.  A _LIST request with NLM_F_DUMP is answered by zero or more
+ * messages of the same command with NLM_F_MULTI, then SLUICE_CMD_DONE
+ * (flags 0, same seq), or an ERROR in place of the DONE when the dump
+ * fails half-way.  Each part holds as many elements as fit in
+ * SLUICE_MSG_MAX; an element (agent, session) is never split, except in
+ * CTL_DEVICE_LIST, where an agent whose devices do not fit in the rest of
+ * a message is repeated in the next one with its remaining devices:
+ * receivers append devices to the agent of the same name.  The elements of
+ * a dump are the agents or sessions that existed when the request arrived,
+ * in the relay's order, minus those gone by the time their part is built.
+ * The relay sends parts as fast as the receiver's socket buffer takes them
+ * and resumes where it stopped when it is full; a receiver that reads
+ * nothing for 30 s loses the rest (no DONE).  ERROR(SLUICE_E_LIMIT) answers
+ * a request while 16 others still have replies queued.
+ *
+ * Any operator request may also be answered by ERROR(SLUICE_E_PERM) (see
+ * above) or ERROR(SLUICE_E_PROTO) (malformed, or a command this relay does
+ * not serve).
+ *
+ * SLUICE_CMD_CTL_STATUS  sluicectl -> relay: the relay's state.
+ *     Request: no attributes.
+ *     Reply: SLUICE_A_STATUS: NLA_NESTED
+ *         SLUICE_STATUS_A_VERSION: NLA_STRING, software version, required
+ *         SLUICE_STATUS_A_PID: NLA_U32
+ *         SLUICE_STATUS_A_UPTIME_MS: NLA_U64
+ *         SLUICE_STATUS_A_LISTEN: NLA_NESTED, array of NLA_STRING addresses
+ *                                 ("HOST:PORT"), element types ignored
+ *         [SLUICE_STATUS_A_METRICS]: NLA_STRING, metrics address; absent
+ *                                    when metrics_listen = off
+ *         SLUICE_STATUS_A_PORT_ID: NLA_U32, the control port id
+ *         SLUICE_STATUS_A_DATA_PATH: NLA_U8, enum sluice_data_path, the
+ *                                    fastest path new sessions take
+ *         SLUICE_STATUS_A_AGENTS, _CLIENTS: NLA_U32, connected now
+ *         SLUICE_STATUS_A_SESSIONS_ACTIVE: NLA_U32, relaying bytes now
+ *         SLUICE_STATUS_A_SESSIONS_PENDING: NLA_U32, waiting for a leg
+ *         SLUICE_STATUS_A_SESSIONS_TOTAL: NLA_U64, ended since start
+ *         SLUICE_STATUS_A_BYTES_TO_DEVICE, _TO_CLIENT: NLA_U64, since start
+ *         SLUICE_STATUS_A_HEARTBEAT_MS: NLA_U32, for new connections
+ *         SLUICE_STATUS_A_MAX_SESSIONS: NLA_U32
+ *
+ * SLUICE_CMD_CTL_AGENT_LIST  sluicectl -> relay, NLM_F_DUMP: connected
+ *                            agents.
+ *     Request: no attributes.
+ *     Reply parts: SLUICE_A_AGENTS: NLA_NESTED
+ *         0: NLA_NESTED, one agent (the attribute type is ignored)
+ *             SLUICE_AGENT_A_NAME: NLA_STRING, required
+ *             SLUICE_AGENT_A_ADDR: NLA_STRING, "IP:PORT" as the relay sees it
+ *             SLUICE_AGENT_A_AGE_MS: NLA_U64, since its TCP connection
+ *             SLUICE_AGENT_A_IDLE_MS: NLA_U64, since its last message
+ *             SLUICE_AGENT_A_HEARTBEAT_MS: NLA_U32, interval it was given
+ *             SLUICE_AGENT_A_NDEVICES: NLA_U32
+ *             SLUICE_AGENT_A_NSESSIONS: NLA_U32, sessions open through it
+ *         ...
+ *
+ * SLUICE_CMD_CTL_AGENT_SHOW  sluicectl -> relay: one agent.
+ *     Request: SLUICE_A_AGENT: NLA_STRING, agent name
+ *     Reply: SLUICE_A_AGENT: the name, echoed
+ *            SLUICE_A_AGENTS: one agent nest as in AGENT_LIST, plus
+ *                SLUICE_AGENT_A_DEVICES: NLA_NESTED, the device array of
+ *                                        AGENT_HELLO
+ *     ERROR(SLUICE_E_NO_AGENT) when no agent of that name is connected.
+ *
+ * SLUICE_CMD_CTL_AGENT_DETACH  sluicectl -> relay: close the agent's
+ *                              control connection now (and so its
+ *                              sessions); the agent reconnects by itself.
+ *     Request: SLUICE_A_AGENT: NLA_STRING
+ *     Reply: SLUICE_A_AGENT: the name, echoed, once the connection is closed
+ *     ERROR(SLUICE_E_NO_AGENT) when no agent of that name is connected.
+ *
+ * SLUICE_CMD_CTL_DEVICE_LIST  sluicectl -> relay, NLM_F_DUMP: the devices
+ *                             of every connected agent.
+ *     Request: [SLUICE_A_AGENT]: only this agent's devices;
+ *              ERROR(SLUICE_E_NO_AGENT) when it is not connected
+ *     Reply parts: SLUICE_A_AGENTS: agent nests holding only
+ *         SLUICE_AGENT_A_NAME and SLUICE_AGENT_A_DEVICES (split as above);
+ *         agents without devices are left out.
+ *
+ * SLUICE_CMD_CTL_SESSION_LIST  sluicectl -> relay, NLM_F_DUMP: open
+ *                              sessions.
+ *     Request: no attributes.
+ *     Reply parts: SLUICE_A_SESSIONS: NLA_NESTED
+ *         0: NLA_NESTED, one session (the attribute type is ignored)
+ *             SLUICE_SESSION_A_ID: NLA_U64, required
+ *             SLUICE_SESSION_A_USER: NLA_STRING, the client's name
+ *             SLUICE_SESSION_A_CLIENT_ADDR: NLA_STRING, "IP:PORT" of the
+ *                                           client's control connection
+ *             SLUICE_SESSION_A_AGENT, _DEVICE: NLA_STRING, names
+ *             SLUICE_SESSION_A_PORT: NLA_U16
+ *             SLUICE_SESSION_A_STATE: NLA_U8, enum sluice_session_state
+ *             [SLUICE_SESSION_A_PATH]: NLA_U8, enum sluice_data_path; absent
+ *                                      until the session relays
+ *             SLUICE_SESSION_A_BYTES_TO_DEVICE, _TO_CLIENT: NLA_U64
+ *             SLUICE_SESSION_A_AGE_MS: NLA_U64, since the OPEN
+ *         ...
+ *
+ * SLUICE_CMD_CTL_SESSION_SHOW  sluicectl -> relay: one session.
+ *     Request: SLUICE_A_SESSION_ID: NLA_U64
+ *     Reply: SLUICE_A_SESSION_ID, echoed; SLUICE_A_SESSIONS: one session
+ *     ERROR(SLUICE_E_NO_SESSION) when the session is not open.
+ *
+ * SLUICE_CMD_CTL_SESSION_KILL  sluicectl -> relay: close a session now.  Its
+ *                              data legs are closed; a client still waiting
+ *                              for OPEN_OK gets ERROR(SLUICE_E_KILLED).
+ *     Request: SLUICE_A_SESSION_ID: NLA_U64
+ *     Reply: SLUICE_A_SESSION_ID, echoed, once the session is closed
+ *     ERROR(SLUICE_E_NO_SESSION) when the session is not open.
+ *
+ * SLUICE_CMD_CTL_RELOAD  sluicectl -> relay: re-read relay.conf.  Keys that
+ *                        can change live are applied (existing connections
+ *                        and sessions are kept; a new heartbeat_interval
+ *                        applies to connections made after the reload);
+ *                        keys that need a restart keep their running value.
+ *     Request: no attributes.
+ *     Reply: SLUICE_A_CHANGES: NLA_NESTED, one element per key whose value
+ *                              in the file differs from the running one
+ *         0: NLA_NESTED
+ *             SLUICE_CHANGE_A_KEY: NLA_STRING, relay.conf key, required
+ *             SLUICE_CHANGE_A_OLD: NLA_STRING, running value before (secrets
+ *                                  are shown as "(secret)")
+ *             SLUICE_CHANGE_A_NEW: NLA_STRING, value in the file
+ *             SLUICE_CHANGE_A_ACTION: NLA_U8, enum sluice_change_action
+ *         ...
+ *     A file that does not parse changes nothing: ERROR(SLUICE_E_CONFIG)
+ *     with the parser's "FILE:LINE: reason" in SLUICE_A_ERR_MSG.
+ *
+ * SLUICE_CMD_CTL_CERT_SHOW  sluicectl -> relay: the relay's certificates.
+ *     Request: no attributes.
+ *     Reply: SLUICE_A_CERTS: NLA_NESTED
+ *         0: NLA_NESTED, one certificate
+ *             SLUICE_CERT_A_NAME: NLA_STRING, its role ("relay"), required
+ *             SLUICE_CERT_A_PATH: NLA_STRING, file on the relay host
+ *             SLUICE_CERT_A_FINGERPRINT: NLA_STRING, "sha256:" and the hex
+ *                                        SHA-256 of the SubjectPublicKeyInfo
+ *             SLUICE_CERT_A_SUBJECT: NLA_STRING, RFC 2253
+ *             SLUICE_CERT_A_NOT_BEFORE, _NOT_AFTER: NLA_U64, seconds since
+ *                                                  the epoch
+ *         ...
+ *
+ * Strings of the operator nests are at most SLUICE_TEXT_MAX bytes with
+ * their NUL, except names (SLUICE_NAME_MAX) and addresses (SLUICE_ADDR_MAX).
  */
 #ifndef _UAPI_SLUICE_H
 #define _UAPI_SLUICE_H
@@ -141,6 +350,21 @@
 #define SLUICE_DEVICES_MAX 256		/* devices per agent */
 #define SLUICE_RANGES_MAX 64		/* port ranges per device */
 #define SLUICE_ATTACH_TIMEOUT_MS 10000	/* OPEN -> both legs attached */
+#define SLUICE_DENIALS_MAX 256		/* denial counters per heartbeat */
+#define SLUICE_SECRET_LEN 32		/* agent secondary id */
+#define SLUICE_PASSWORD_MAX 1024
+#define SLUICE_TOTP_MAX 10		/* TOTP code, digits */
+#define SLUICE_CSR_MAX 4096		/* DER certificate request */
+#define SLUICE_CERT_MAX 8192		/* DER certificate */
+#define SLUICE_DOMAIN_MAX 255		/* "ROOT.acme.plant1" */
+#define SLUICE_TEXT_MAX 1024		/* paths, values in operator replies */
+
+/*
+ * Default netlink port id of the relay's control socket: "SLUC" in ASCII.
+ * Above PID_MAX_LIMIT (2^22) and below 2^31, so the kernel's autobind,
+ * which takes the process id and then negative ids, never hands it out.
+ */
+#define SLUICE_CTL_PORT_ID 0x534c5543
 
 enum sluice_cmd {
 	SLUICE_CMD_UNSPEC = 0,
@@ -156,6 +380,19 @@ enum sluice_cmd {
 	SLUICE_CMD_CONNECT = 10,
 	SLUICE_CMD_ATTACH = 11,
 	SLUICE_CMD_ATTACH_OK = 12,
+	SLUICE_CMD_AGENT_UPDATE = 13,
+	SLUICE_CMD_ENROLL = 14,
+	SLUICE_CMD_ENROLL_OK = 15,
+	SLUICE_CMD_CTL_STATUS = 16,
+	SLUICE_CMD_CTL_AGENT_LIST = 17,
+	SLUICE_CMD_CTL_AGENT_SHOW = 18,
+	SLUICE_CMD_CTL_AGENT_DETACH = 19,
+	SLUICE_CMD_CTL_DEVICE_LIST = 20,
+	SLUICE_CMD_CTL_SESSION_LIST = 21,
+	SLUICE_CMD_CTL_SESSION_SHOW = 22,
+	SLUICE_CMD_CTL_SESSION_KILL = 23,
+	SLUICE_CMD_CTL_RELOAD = 24,
+	SLUICE_CMD_CTL_CERT_SHOW = 25,
 	__SLUICE_CMD_MAX
 };
 #define SLUICE_CMD_MAX (__SLUICE_CMD_MAX - 1)
@@ -174,6 +411,21 @@ enum sluice_attr {
 	SLUICE_A_SESSION_ID = 10,	/* NLA_U64 */
 	SLUICE_A_ERR_CODE = 11,		/* NLA_U32, enum sluice_err */
 	SLUICE_A_ERR_MSG = 12,		/* NLA_STRING */
+	SLUICE_A_ENFORCEMENT = 13,	/* NLA_U8, enum sluice_enforcement */
+	SLUICE_A_DENIALS = 14,		/* NLA_NESTED, array of denial nests */
+	SLUICE_A_CSR = 15,		/* NLA_BINARY, DER */
+	SLUICE_A_CERT = 16,		/* NLA_BINARY, DER */
+	SLUICE_A_SECRET = 17,		/* NLA_BINARY, SLUICE_SECRET_LEN */
+	SLUICE_A_PASSWORD = 18,		/* NLA_STRING */
+	SLUICE_A_TOTP = 19,		/* NLA_STRING, digits */
+	SLUICE_A_SWITCH = 20,		/* NLA_U8, 0 off, 1 on */
+	SLUICE_A_DOMAIN = 21,		/* NLA_STRING */
+	SLUICE_A_STATE = 22,		/* NLA_U8, enum sluice_agent_state */
+	SLUICE_A_STATUS = 23,		/* NLA_NESTED, enum sluice_status_attr */
+	SLUICE_A_AGENTS = 24,		/* NLA_NESTED, array of agent nests */
+	SLUICE_A_SESSIONS = 25,		/* NLA_NESTED, array of session nests */
+	SLUICE_A_CERTS = 26,		/* NLA_NESTED, array of cert nests */
+	SLUICE_A_CHANGES = 27,		/* NLA_NESTED, array of change nests */
 	__SLUICE_A_LAST
 };
 #define SLUICE_A_MAX (__SLUICE_A_LAST - 1)
@@ -195,6 +447,128 @@ enum sluice_ports_attr {
 };
 #define SLUICE_PORTS_A_MAX (__SLUICE_PORTS_A_LAST - 1)
 
+/*
+ * One kernel denial counter.  DEVICE is absent when the refused address is
+ * no device's at all.
+ */
+enum sluice_denial_attr {
+	SLUICE_DENIAL_A_UNSPEC = 0,
+	SLUICE_DENIAL_A_DEVICE = 1,	/* NLA_STRING */
+	SLUICE_DENIAL_A_PORT = 2,	/* NLA_U16 */
+	SLUICE_DENIAL_A_PROTO = 3,	/* NLA_U8, IPPROTO_TCP or IPPROTO_UDP */
+	SLUICE_DENIAL_A_COUNT = 4,	/* NLA_U64 */
+	__SLUICE_DENIAL_A_LAST
+};
+#define SLUICE_DENIAL_A_MAX (__SLUICE_DENIAL_A_LAST - 1)
+
+/* SLUICE_A_ENFORCEMENT values: who holds the agent to its device rules. */
+enum sluice_enforcement {
+	SLUICE_ENFORCE_USERSPACE = 1,	/* the agent's own check only */
+	SLUICE_ENFORCE_KERNEL = 2,	/* its check and eBPF in the kernel */
+};
+
+/* SLUICE_A_STATE values. */
+enum sluice_agent_state {
+	SLUICE_AGENT_PENDING = 1,	/* enrolled, waits for an operator */
+	SLUICE_AGENT_ACTIVE = 2,
+};
+enum sluice_status_attr {
+	SLUICE_STATUS_A_UNSPEC = 0,
+	SLUICE_STATUS_A_VERSION = 1,		/* NLA_STRING */
+	SLUICE_STATUS_A_PID = 2,		/* NLA_U32 */
+	SLUICE_STATUS_A_UPTIME_MS = 3,		/* NLA_U64 */
+	SLUICE_STATUS_A_LISTEN = 4,		/* NLA_NESTED, array of NLA_STRING */
+	SLUICE_STATUS_A_METRICS = 5,		/* NLA_STRING */
+	SLUICE_STATUS_A_PORT_ID = 6,		/* NLA_U32 */
+	SLUICE_STATUS_A_DATA_PATH = 7,		/* NLA_U8, enum sluice_data_path */
+	SLUICE_STATUS_A_AGENTS = 8,		/* NLA_U32 */
+	SLUICE_STATUS_A_CLIENTS = 9,		/* NLA_U32 */
+	SLUICE_STATUS_A_SESSIONS_ACTIVE = 10,	/* NLA_U32 */
+	SLUICE_STATUS_A_SESSIONS_PENDING = 11,	/* NLA_U32 */
+	SLUICE_STATUS_A_SESSIONS_TOTAL = 12,	/* NLA_U64 */
+	SLUICE_STATUS_A_BYTES_TO_DEVICE = 13,	/* NLA_U64 */
+	SLUICE_STATUS_A_BYTES_TO_CLIENT = 14,	/* NLA_U64 */
+	SLUICE_STATUS_A_HEARTBEAT_MS = 15,	/* NLA_U32 */
+	SLUICE_STATUS_A_MAX_SESSIONS = 16,	/* NLA_U32 */
+	__SLUICE_STATUS_A_LAST
+};
+#define SLUICE_STATUS_A_MAX (__SLUICE_STATUS_A_LAST - 1)
+
+enum sluice_agent_attr {
+	SLUICE_AGENT_A_UNSPEC = 0,
+	SLUICE_AGENT_A_NAME = 1,		/* NLA_STRING */
+	SLUICE_AGENT_A_ADDR = 2,		/* NLA_STRING */
+	SLUICE_AGENT_A_AGE_MS = 3,		/* NLA_U64 */
+	SLUICE_AGENT_A_IDLE_MS = 4,		/* NLA_U64 */
+	SLUICE_AGENT_A_HEARTBEAT_MS = 5,	/* NLA_U32 */
+	SLUICE_AGENT_A_NDEVICES = 6,		/* NLA_U32 */
+	SLUICE_AGENT_A_NSESSIONS = 7,		/* NLA_U32 */
+	SLUICE_AGENT_A_DEVICES = 8,		/* NLA_NESTED, as SLUICE_A_DEVICES */
+	__SLUICE_AGENT_A_LAST
+};
+#define SLUICE_AGENT_A_MAX (__SLUICE_AGENT_A_LAST - 1)
+
+enum sluice_session_attr {
+	SLUICE_SESSION_A_UNSPEC = 0,
+	SLUICE_SESSION_A_ID = 1,		/* NLA_U64 */
+	SLUICE_SESSION_A_USER = 2,		/* NLA_STRING */
+	SLUICE_SESSION_A_CLIENT_ADDR = 3,	/* NLA_STRING */
+	SLUICE_SESSION_A_AGENT = 4,		/* NLA_STRING */
+	SLUICE_SESSION_A_DEVICE = 5,		/* NLA_STRING */
+	SLUICE_SESSION_A_PORT = 6,		/* NLA_U16 */
+	SLUICE_SESSION_A_STATE = 7,		/* NLA_U8, enum sluice_session_state */
+	SLUICE_SESSION_A_PATH = 8,		/* NLA_U8, enum sluice_data_path */
+	SLUICE_SESSION_A_BYTES_TO_DEVICE = 9,	/* NLA_U64 */
+	SLUICE_SESSION_A_BYTES_TO_CLIENT = 10,	/* NLA_U64 */
+	SLUICE_SESSION_A_AGE_MS = 11,		/* NLA_U64 */
+	__SLUICE_SESSION_A_LAST
+};
+#define SLUICE_SESSION_A_MAX (__SLUICE_SESSION_A_LAST - 1)
+
+enum sluice_cert_attr {
+	SLUICE_CERT_A_UNSPEC = 0,
+	SLUICE_CERT_A_NAME = 1,			/* NLA_STRING */
+	SLUICE_CERT_A_PATH = 2,			/* NLA_STRING */
+	SLUICE_CERT_A_FINGERPRINT = 3,		/* NLA_STRING */
+	SLUICE_CERT_A_SUBJECT = 4,		/* NLA_STRING */
+	SLUICE_CERT_A_NOT_BEFORE = 5,		/* NLA_U64 */
+	SLUICE_CERT_A_NOT_AFTER = 6,		/* NLA_U64 */
+	__SLUICE_CERT_A_LAST
+};
+#define SLUICE_CERT_A_MAX (__SLUICE_CERT_A_LAST - 1)
+
+enum sluice_change_attr {
+	SLUICE_CHANGE_A_UNSPEC = 0,
+	SLUICE_CHANGE_A_KEY = 1,		/* NLA_STRING */
+	SLUICE_CHANGE_A_OLD = 2,		/* NLA_STRING */
+	SLUICE_CHANGE_A_NEW = 3,		/* NLA_STRING */
+	SLUICE_CHANGE_A_ACTION = 4,		/* NLA_U8, enum sluice_change_action */
+	__SLUICE_CHANGE_A_LAST
+};
+#define SLUICE_CHANGE_A_MAX (__SLUICE_CHANGE_A_LAST - 1)
+
+/* How a session's bytes move.  Kernel TLS paths come with their code. */
+enum sluice_data_path {
+	SLUICE_PATH_USERSPACE = 1,	/* OpenSSL in the relay, epoll */
+	__SLUICE_PATH_LAST
+};
+#define SLUICE_PATH_MAX (__SLUICE_PATH_LAST - 1)
+
+enum sluice_session_state {
+	SLUICE_SESSION_WAIT_AGENT = 1,	/* CONNECT sent, agent leg not attached */
+	SLUICE_SESSION_WAIT_CLIENT = 2,	/* OPEN_OK sent, client leg not attached */
+	SLUICE_SESSION_ACTIVE = 3,	/* both legs attached */
+	__SLUICE_SESSION_LAST
+};
+#define SLUICE_SESSION_STATE_MAX (__SLUICE_SESSION_LAST - 1)
+
+enum sluice_change_action {
+	SLUICE_CHANGE_APPLIED = 1,	/* in force now */
+	SLUICE_CHANGE_NEEDS_RESTART = 2, /* the running value stays */
+	__SLUICE_CHANGE_LAST
+};
+#define SLUICE_CHANGE_ACTION_MAX (__SLUICE_CHANGE_LAST - 1)
+
 /* SLUICE_A_ERR_CODE values.  0 is never sent. */
 enum sluice_err {
 	SLUICE_E_PROTO = 1,		/* malformed or unexpected message */
@@ -211,6 +585,16 @@ enum sluice_err {
 	SLUICE_E_LIMIT = 12,		/* a resource limit was reached */
 	SLUICE_E_AGENT_GONE = 13,	/* agent disconnected during the request */
 	SLUICE_E_INTERNAL = 14,		/* failure inside the relay */
+	SLUICE_E_LOCKED = 15,		/* account, source or agent locked */
+	SLUICE_E_DISABLED = 16,		/* account or agent disabled */
+	SLUICE_E_EXPIRED = 17,		/* account or certificate expired */
+	SLUICE_E_FORBIDDEN = 18,	/* no grant, or outside its time window */
+	SLUICE_E_SWITCH_OFF = 19,	/* the site turned remote access off */
+	SLUICE_E_PENDING = 20,		/* agent waits for an operator's approval */
+	SLUICE_E_PERM = 21,		/* operator command from a uid not allowed */
+	SLUICE_E_CONFIG = 22,		/* CTL_RELOAD: the file does not parse */
+	SLUICE_E_NO_SESSION = 23,	/* no open session with that id */
+	SLUICE_E_KILLED = 24,		/* the operator closed the session */
 	__SLUICE_E_LAST
 };
 #define SLUICE_E_MAX (__SLUICE_E_LAST - 1)

@@ -14,15 +14,17 @@
 # build/fuzz/fuzz_<target>.log.  Reproduce with build/fuzz/fuzz_<target> FILE.
 #
 #   make -f tests/fuzz/fuzz.mk [all]        build the targets only
-#   make -f tests/fuzz/fuzz.mk run-wire     run one target
+#   make -f tests/fuzz/fuzz.mk run-wire     run one target (wire: the codec,
+#                                           conf, http, ctl: the relay's
+#                                           operator request checks)
 #   V=1                                     show full commands
 
 FUZZ_RUN_TIME ?= 60
 FUZZ_CC ?= clang
 FD := build/fuzz
-TARGETS := wire conf http
+TARGETS := wire conf http csr ctl audit
 
-PKGS := libnl-3.0 libnl-genl-3.0 openssl libbpf
+PKGS := libnl-3.0 libnl-genl-3.0 openssl libbpf libargon2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -37,10 +39,16 @@ LIBS := $(PKG_LIBS) -lpthread
 LIB_SRC := $(wildcard userspace/lib/*.c)
 LIB_DEPS := $(LIB_SRC) $(wildcard userspace/lib/*.h) include/uapi/sluice.h
 
+# Sources a target needs beyond the library.
+SRC_ctl := userspace/relay/ctl_parse.c
+
 # Per-target libFuzzer options.
 ARGS_wire := -max_len=70000
 ARGS_conf := -max_len=4096 -dict=tests/fuzz/conf.dict
 ARGS_http := -max_len=9000
+ARGS_csr := -max_len=4096
+ARGS_ctl := -max_len=70000
+ARGS_audit := -max_len=20000 -dict=tests/fuzz/audit.dict
 
 export ASAN_OPTIONS ?= abort_on_error=1:detect_leaks=1:symbolize=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
@@ -58,12 +66,13 @@ endif
 
 all: $(TARGETS:%=$(FD)/fuzz_%)
 
+.SECONDEXPANSION:
 $(TARGETS:%=$(FD)/fuzz_%): $(FD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_DEPS) \
-		tests/fuzz/fuzz.mk
+		tests/fuzz/fuzz.mk $$(SRC_$$*) userspace/relay/ctl.h
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(SAN) -fsanitize=fuzzer -o $@ $< \
-		$(LIB_SRC) $(LIBS)
+		$(SRC_$*) $(LIB_SRC) $(LIBS)
 
 $(FD)/gen_corpus: tests/fuzz/gen_corpus.c $(LIB_DEPS) tests/fuzz/fuzz.mk
 	$(call msg,CC,$@)
@@ -86,6 +95,19 @@ $(FD)/seeds-http: $(wildcard tests/fuzz/corpus/http/*)
 	$(call msg,GEN,$@)
 	$(Q)rm -rf $@ && mkdir -p $@
 	$(Q)cp tests/fuzz/corpus/http/* $@/
+
+$(FD)/seeds-csr: $(wildcard tests/fuzz/corpus/csr/*)
+	$(call msg,GEN,$@)
+	$(Q)rm -rf $@ && mkdir -p $@
+	$(Q)cp tests/fuzz/corpus/csr/* $@/
+$(FD)/seeds-ctl: $(wildcard tests/fuzz/corpus/ctl/*)
+	$(call msg,GEN,$@)
+	$(Q)rm -rf $@ && mkdir -p $@
+	$(Q)cp tests/fuzz/corpus/ctl/* $@/
+$(FD)/seeds-audit: $(wildcard tests/fuzz/corpus/audit/*)
+	$(call msg,GEN,$@)
+	$(Q)rm -rf $@ && mkdir -p $@
+	$(Q)cp tests/fuzz/corpus/audit/* $@/
 
 run: $(TARGETS:%=run-%)
 

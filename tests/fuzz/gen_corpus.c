@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Writes the seed corpus of fuzz_wire: one valid message of each command,
+ * Writes the seed corpus of fuzz_wire: one valid message of each command
+ * (operator replies: one of each nest kind),
  * built with the codec the programs use, plus a stream of two messages.
  * Every seed is checked with sl_wire_parse() first, so a codec that cannot
  * read its own output fails here.
@@ -94,7 +95,10 @@ static struct nl_msg *hello(uint8_t cmd, const char *name, int devices)
 
 	if (!msg || nla_put_u32(msg, SLUICE_A_VERSION, SLUICE_PROTO_VERSION) ||
 	    nla_put_string(msg, SLUICE_A_NAME, name) ||
-	    nla_put(msg, SLUICE_A_TOKEN, 12, "agent-secret") ||
+	    (cmd == SLUICE_CMD_CLIENT_HELLO ?
+		     nla_put_string(msg, SLUICE_A_PASSWORD, "correct horse") ||
+			     nla_put_string(msg, SLUICE_A_TOTP, "123456") :
+		     nla_put_u8(msg, SLUICE_A_SWITCH, 1)) ||
 	    (devices >= 0 && put_devices(msg, devices))) {
 		nlmsg_free(msg);
 		return NULL;
@@ -174,6 +178,124 @@ static struct nl_msg *attach_failed(void)
 	return msg;
 }
 
+static struct nl_msg *agent_heartbeat(void)
+{
+	static const struct sl_denial d[2] = {
+		{ "plc", 23, IPPROTO_TCP, 2 },
+		{ "", 161, IPPROTO_UDP, 1 },
+	};
+	struct nl_msg *msg = simple(SLUICE_CMD_HEARTBEAT, 0, 0);
+
+	if (msg && (nla_put_u8(msg, SLUICE_A_ENFORCEMENT, SLUICE_ENFORCE_KERNEL) ||
+		    sl_wire_put_denials(msg, d, 2))) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* Operator replies (sluicectl), one of each nest kind. */
+static struct nl_msg *ctl_status(void)
+{
+	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_CTL_STATUS, 9, 0);
+	struct nlattr *st, *ls;
+
+	if (!msg || !(st = nla_nest_start(msg, SLUICE_A_STATUS)) ||
+	    nla_put_string(msg, SLUICE_STATUS_A_VERSION, "0.1.0") ||
+	    nla_put_u64(msg, SLUICE_STATUS_A_UPTIME_MS, 1234) ||
+	    !(ls = nla_nest_start(msg, SLUICE_STATUS_A_LISTEN)) ||
+	    nla_put_string(msg, 0, "0.0.0.0:11444") || nla_put_string(msg, 0, "[::]:443"))
+		goto err;
+	nla_nest_end(msg, ls);
+	if (nla_put_u8(msg, SLUICE_STATUS_A_DATA_PATH, SLUICE_PATH_USERSPACE) ||
+	    nla_put_u32(msg, SLUICE_STATUS_A_AGENTS, 2))
+		goto err;
+	nla_nest_end(msg, st);
+	return msg;
+err:
+	nlmsg_free(msg);
+	return NULL;
+}
+
+static struct nl_msg *ctl_agents(void)
+{
+	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_CTL_AGENT_LIST, 10, NLM_F_MULTI);
+	struct nlattr *list, *el, *devs;
+	struct sl_device_info d = { .name = "plc1" };
+	char why[128];
+
+	if (!msg || sl_ports_parse("502, udp/161", &d.ports, why, sizeof(why)) ||
+	    !(list = nla_nest_start(msg, SLUICE_A_AGENTS)) || !(el = nla_nest_start(msg, 0)) ||
+	    nla_put_string(msg, SLUICE_AGENT_A_NAME, "site-a") ||
+	    nla_put_string(msg, SLUICE_AGENT_A_ADDR, "192.0.2.1:40000") ||
+	    nla_put_u32(msg, SLUICE_AGENT_A_NDEVICES, 1) ||
+	    !(devs = nla_nest_start(msg, SLUICE_AGENT_A_DEVICES)) ||
+	    sl_wire_put_device(msg, &d)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	nla_nest_end(msg, devs);
+	nla_nest_end(msg, el);
+	nla_nest_end(msg, list);
+	return msg;
+}
+
+static struct nl_msg *ctl_sessions(void)
+{
+	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_CTL_SESSION_LIST, 11, NLM_F_MULTI);
+	struct nlattr *list, *el;
+
+	if (!msg || !(list = nla_nest_start(msg, SLUICE_A_SESSIONS)) ||
+	    !(el = nla_nest_start(msg, 0)) || nla_put_u64(msg, SLUICE_SESSION_A_ID, 42) ||
+	    nla_put_string(msg, SLUICE_SESSION_A_USER, "alice") ||
+	    nla_put_string(msg, SLUICE_SESSION_A_AGENT, "site-a") ||
+	    nla_put_string(msg, SLUICE_SESSION_A_DEVICE, "plc1") ||
+	    nla_put_u16(msg, SLUICE_SESSION_A_PORT, 502) ||
+	    nla_put_u8(msg, SLUICE_SESSION_A_STATE, SLUICE_SESSION_ACTIVE)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	nla_nest_end(msg, el);
+	nla_nest_end(msg, list);
+	return msg;
+}
+
+static struct nl_msg *ctl_changes(void)
+{
+	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_CTL_RELOAD, 12, 0);
+	struct nlattr *list, *el;
+
+	if (!msg || !(list = nla_nest_start(msg, SLUICE_A_CHANGES)) ||
+	    !(el = nla_nest_start(msg, 0)) ||
+	    nla_put_string(msg, SLUICE_CHANGE_A_KEY, "heartbeat_interval") ||
+	    nla_put_string(msg, SLUICE_CHANGE_A_OLD, "60000ms") ||
+	    nla_put_string(msg, SLUICE_CHANGE_A_NEW, "30000ms") ||
+	    nla_put_u8(msg, SLUICE_CHANGE_A_ACTION, SLUICE_CHANGE_APPLIED)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	nla_nest_end(msg, el);
+	nla_nest_end(msg, list);
+	return msg;
+}
+
+static struct nl_msg *ctl_certs(void)
+{
+	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_CTL_CERT_SHOW, 13, 0);
+	struct nlattr *list, *el;
+
+	if (!msg || !(list = nla_nest_start(msg, SLUICE_A_CERTS)) ||
+	    !(el = nla_nest_start(msg, 0)) || nla_put_string(msg, SLUICE_CERT_A_NAME, "relay") ||
+	    nla_put_string(msg, SLUICE_CERT_A_FINGERPRINT, "sha256:00") ||
+	    nla_put_u64(msg, SLUICE_CERT_A_NOT_AFTER, 2000000000)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	nla_nest_end(msg, el);
+	nla_nest_end(msg, list);
+	return msg;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -188,6 +310,7 @@ int main(int argc, char **argv)
 	emit("client_hello", hello(SLUICE_CMD_CLIENT_HELLO, "alice", -1));
 	emit("hello_ok", hello_ok());
 	emit("heartbeat", simple(SLUICE_CMD_HEARTBEAT, 0, 0));
+	emit("agent_heartbeat", agent_heartbeat());
 	emit("list", simple(SLUICE_CMD_LIST, 2, 0));
 	emit("list_reply", list_reply());
 	emit("done", simple(SLUICE_CMD_DONE, 2, NLM_F_MULTI));
@@ -200,6 +323,11 @@ int main(int argc, char **argv)
 	emit("error", sl_wire_error(3, SLUICE_E_PORT_DENIED, 42,
 				    "port %d not allowed on device %s", 23,
 				    "plc1"));
+	emit("ctl_status", ctl_status());
+	emit("ctl_agents", ctl_agents());
+	emit("ctl_sessions", ctl_sessions());
+	emit("ctl_changes", ctl_changes());
+	emit("ctl_certs", ctl_certs());
 	write_seed("stream", stream, stream_len);
 	return 0;
 }

@@ -29,13 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness  # noqa: E402
 
-PROGRAMS = ("sluice-relay", "sluice-agent", "sluice-client")
+PROGRAMS = ("sluice-relay", "sluice-agent", "sluice-client", "sluicectl")
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
 def bins():
-    """{program name: path} of the three programs."""
+    """{program name: path} of the programs."""
     env = os.environ.get("SLUICE_BIN")
     bindir = Path(env) if env else REPO / "build" / "san" / "bin"
     missing = [p for p in PROGRAMS if not os.access(bindir / p, os.X_OK)]

@@ -521,19 +521,22 @@ def spki_sha256_der(cert_der):
     return "sha256:" + hashlib.sha256(cert_der[start:end]).hexdigest()
 
 
-def tls_client_ctx():
-    """Trusts anything: the tests check fingerprints themselves."""
+def tls_client_ctx(identity=None):
+    """Trusts anything: the tests check fingerprints themselves.  identity:
+    (certificate PEM path, key PEM path) to present."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    if identity:
+        ctx.load_cert_chain(str(identity[0]), str(identity[1]))
     return ctx
 
 
-def tls_connect(port, host="127.0.0.1", timeout=10.0):
+def tls_connect(port, host="127.0.0.1", timeout=10.0, identity=None):
     raw = socket.create_connection((host, port), timeout=timeout)
     try:
-        s = tls_client_ctx().wrap_socket(raw, server_hostname=host)
+        s = tls_client_ctx(identity).wrap_socket(raw, server_hostname=host)
     except Exception:
         raw.close()
         raise
@@ -573,17 +576,33 @@ class Relay:
         self.conf = conf
         self.state_dir = state_dir
         self.fingerprint = fingerprint
-        m = re.search(r"^metrics_listen = 127\.0\.0\.1:(\d+)$",
-                      Path(conf).read_text(), re.M)
+        self.users = {}     # name -> PKCS#12 path, made by Sluice.user()
+        text = Path(conf).read_text()
+        m = re.search(r"^metrics_listen = 127\.0\.0\.1:(\d+)$", text, re.M)
         self.metrics_port = int(m.group(1)) if m else None
+        m = re.search(r"^control_port_id = (\d+)$", text, re.M)
+        self.ctl_port_id = int(m.group(1)) if m else None
+
+
+def free_ctl_port_id():
+    """A netlink port id for a relay's control socket: random above the
+    kernel's autobind range, so that relays of parallel tests (and of other
+    checkouts on this host) never meet; bind-checked."""
+    while True:
+        pid = random.randrange(0x40000000, 0x7FFFFFFF)
+        with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 2) as s:  # USERSOCK
+            try:
+                s.bind((pid, 0))
+            except OSError:
+                continue
+        return pid
 
 
 class Sluice:
     """Writes configurations and starts relays, agents and clients on
     loopback.  All files live under tmp; every process is owned by procs."""
 
-    AGENT_TOKEN = "agent-token-0123456789"
-    CLIENT_TOKEN = "client-token-9876543210"
+    PASSWORD = "tester-password-1"
 
     def __init__(self, bins, procs, tmp, debug=False):
         self.bins = bins
@@ -609,9 +628,46 @@ class Sluice:
     def write(self, name, text):
         p = self.tmp / name
         p.write_text(text)
-        p.chmod(0o600)  # they hold tokens
+        p.chmod(0o600)  # they may hold secrets
         return p
 
+    # operator commands
+
+    def admin(self, relay, *args, stdin=None, check=True, timeout=60.0):
+        """Runs `sluice-relay -f CONF ARGS...` on the relay's state; the
+        CompletedProcess.  check: assert that it exited 0."""
+        conf = relay.conf if isinstance(relay, Relay) else relay
+        argv = self.prefix + [self.bins["sluice-relay"], "-f", str(conf)] + list(args)
+        r = subprocess.run(argv, input=stdin, capture_output=True, text=True,
+                           timeout=timeout)
+        if check:
+            assert r.returncode == 0, ("%s exited %d\nstdout:\n%s\nstderr:\n%s"
+                                       % (" ".join(args), r.returncode, r.stdout, r.stderr))
+        return r
+
+    def password_file(self, password=None):
+        return self.write(self._name("password"), (password or self.PASSWORD) + "\n")
+
+    def join_token(self, relay, domain="ROOT", ttl=None):
+        args = ["token", "create", domain] + (["--ttl", ttl] if ttl else [])
+        out = self.admin(relay, *args).stdout
+        return re.search(r"^\s*join_token = (sjt_[0-9a-f]{64})$", out, re.M).group(1)
+
+    def user(self, relay, name="tester", domain="ROOT", grant=True, password=None):
+        """Makes a user with a certificate (PKCS#12) and a grant on domain,
+        once per relay; returns the PKCS#12 path."""
+        if name in relay.users:
+            return relay.users[name]
+        pw = self.password_file(password)
+        self.admin(relay, "user", "add", name, "--password-file", str(pw))
+        p12 = self.tmp / self._name(name) 
+        p12 = p12.with_suffix(".p12")
+        self.admin(relay, "user", "cert-issue", name, "--out", str(p12),
+                   "--password-file", str(pw))
+        if grant:
+            self.admin(relay, "grant", "add", name, domain)
+        relay.users[name] = p12
+        return p12
     # relay
 
     def relay_conf(self, port=None, state_dir=None, heartbeat="5s", extra=""):
@@ -621,14 +677,14 @@ class Sluice:
                           "# sluice system test relay\n"
                           "listen = 127.0.0.1:%d\n"
                           "state_dir = %s\n"
-                          "agent_token = %s\n"
-                          "client_token = %s\n"
-                          "heartbeat_interval = %s\n%s%s"
-                          % (port, state_dir, self.AGENT_TOKEN, self.CLIENT_TOKEN,
-                             heartbeat, extra,
+                          "heartbeat_interval = %s\n%s%s%s"
+                          % (port, state_dir, heartbeat, extra,
                              # Never the shared default 9464.
                              "" if "metrics_listen" in extra else
-                             "metrics_listen = 127.0.0.1:%d\n" % free_port()))
+                             "metrics_listen = 127.0.0.1:%d\n" % free_port(),
+                             # Nor the default control port id.
+                             "" if "control_port_id" in extra else
+                             "control_port_id = %d\n" % free_ctl_port_id()))
         return conf, port, state_dir
 
     def start_relay(self, port=None, state_dir=None, heartbeat="5s", extra="",
@@ -644,22 +700,60 @@ class Sluice:
         proc = self.procs.start("relay", self._argv("sluice-relay", relay.conf))
         m = proc.wait_log(r"relay fingerprint (sha256:[0-9a-f]{64})", timeout)
         proc.wait_log(r"listening on 127\.0\.0\.1:%d\b" % relay.port, timeout)
-        return Relay(proc, relay.port, relay.conf, relay.state_dir, m.group(1))
+        again = Relay(proc, relay.port, relay.conf, relay.state_dir, m.group(1))
+        again.users = relay.users  # same state_dir, same users
+        return again
+
+    def user_pem(self, relay, name="tester"):
+        """The user's certificate and key as PEM files, for test peers."""
+        p12 = self.user(relay, name)
+        pem = p12.with_suffix(".pem")
+        subprocess.run(["openssl", "pkcs12", "-in", str(p12), "-nodes", "-out", str(pem),
+                        "-passin", "pass:" + self.PASSWORD], check=True, capture_output=True)
+        return pem, pem
+
+    def enroll_pem(self, relay, name, domain="ROOT"):
+        """Enrolls a test agent as a real one would (ENROLL with a join token
+        and a CSR); returns its (certificate, key) PEM paths."""
+        import sluice_proto as P
+        key = self.tmp / (name + ".key")
+        csr = self.tmp / (name + ".csr")
+        subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(key),
+                        "-outform", "DER", "-out", str(csr), "-subj", "/CN=" + name],
+                       check=True, capture_output=True)
+        s = tls_connect(relay.port, timeout=20)
+        conn = P.Conn(s)
+        conn.send(P.encode(P.SLUICE_CMD_ENROLL, [
+            P.string(P.SLUICE_A_NAME, name),
+            P.binary(P.SLUICE_A_TOKEN, self.join_token(relay, domain).encode()),
+            P.binary(P.SLUICE_A_CSR, csr.read_bytes())], seq=1))
+        m = conn.recv(20)
+        s.close()
+        assert m.cmd == P.SLUICE_CMD_ENROLL_OK, m
+        crt = self.tmp / (name + ".crt")
+        crt.write_text(ssl.DER_cert_to_PEM_cert(m.get(P.SLUICE_A_CERT)))
+        return crt, key
 
     # agent
 
-    def agent_conf(self, relay_port, name="agent1", devices=None, state_dir=None,
-                   fingerprint=None, extra="", reconnect_max="1s"):
-        """devices: {device name: "ports list"}; host is 127.0.0.1."""
+    def agent_conf(self, relay, name="agent1", devices=None, state_dir=None,
+                   fingerprint=None, extra="", reconnect_max="1s", join_token=True):
+        """devices: {device name: "ports list"}; host is 127.0.0.1.  relay:
+        a Relay (join_token True makes a token on it) or a port."""
+        relay_port = relay.port if isinstance(relay, Relay) else relay
+        if join_token is True:
+            join_token = self.join_token(relay) if isinstance(relay, Relay) else None
         state_dir = state_dir or self.tmp / self._name("agent-state")
         text = ("# sluice system test agent\n"
                 "name = %s\n"
                 "relay = 127.0.0.1:%d\n"
-                "token = %s\n"
                 "state_dir = %s\n"
                 "reconnect_max = %s\n"
                 "connect_timeout = 5s\n"
-                % (name, relay_port, self.AGENT_TOKEN, state_dir, reconnect_max))
+                % (name, relay_port, state_dir, reconnect_max))
+        if join_token:
+            text += "join_token = %s\n" % join_token
         if fingerprint:
             text += "relay_fingerprint = %s\n" % fingerprint
         text += extra
@@ -669,8 +763,7 @@ class Sluice:
 
     def start_agent(self, relay, name="agent1", devices=None, wait=True,
                     timeout=20.0, **kw):
-        port = relay.port if isinstance(relay, Relay) else relay
-        conf, _ = self.agent_conf(port, name, devices, **kw)
+        conf, _ = self.agent_conf(relay, name, devices, **kw)
         proc = self.procs.start(name, self._argv("sluice-agent", conf))
         if wait:
             proc.wait_log(r"connected to relay \S+ as %s\b" % re.escape(name), timeout)
@@ -678,14 +771,22 @@ class Sluice:
 
     # client
 
-    def client_conf(self, relay, fingerprint=True, user="tester", state_dir=None):
-        """fingerprint: True = pin the relay's logged one, None = TOFU."""
+    def client_conf(self, relay, fingerprint=True, user="tester", state_dir=None,
+                    p12=None, password=None):
+        """fingerprint: True = pin the relay's logged one, None = TOFU.
+        The user is made on the relay (with a grant on ROOT) unless p12 is
+        given."""
         if fingerprint is True:
             fingerprint = relay.fingerprint
+        p12 = p12 or self.user(relay, user)
         state_dir = state_dir or self.tmp / self._name("client-state")
         text = ("# sluice system test client\n"
-                "relay = 127.0.0.1:%d\nuser = %s\ntoken = %s\nstate_dir = %s\n"
-                % (relay.port, user, self.CLIENT_TOKEN, state_dir))
+                "relay = 127.0.0.1:%d\nuser = %s\ncertificate = %s\n"
+                "password_file = %s\nstate_dir = %s\n"
+                % (relay.port, user, p12, self.password_file(password), state_dir))
+        if password and password != self.PASSWORD:
+            # The PKCS#12 file keeps the password it was issued with.
+            text += "certificate_password_file = %s\n" % self.password_file()
         if fingerprint:
             text += "relay_fingerprint = %s\n" % fingerprint
         return self.write(self._name("client") + ".conf", text)

@@ -7,6 +7,8 @@ anything: no state files, no listening socket, no connection to the relay.
 """
 
 import os
+import re
+import signal
 import stat
 
 import pytest
@@ -16,14 +18,14 @@ import harness
 
 def _relay_text(port, state_dir, bad):
     lines = ["# relay", "listen = 127.0.0.1:%d" % port, "state_dir = %s" % state_dir,
-             "agent_token = a-secret", "client_token = c-secret"]
+             "approval_mode = no", "login_failures = 3"]
     lines.insert(len(lines) - 1, bad)  # not the last line: the parser must stop there
     return lines
 
 
 def _agent_text(port, state_dir, bad, in_device=False):
     lines = ["# agent", "name = agent1", "relay = 127.0.0.1:%d" % port,
-             "token = a-secret", "state_dir = %s" % state_dir]
+             "join_token = sjt_0123456789abcdef", "state_dir = %s" % state_dir]
     dev = ["", "[device plc]", "host = 127.0.0.1", "ports = 502"]
     if in_device:
         dev.insert(3, bad)
@@ -33,7 +35,7 @@ def _agent_text(port, state_dir, bad, in_device=False):
 
 def _client_text(port, state_dir, bad):
     return ["# client", "relay = 127.0.0.1:%d" % port, bad, "user = tester",
-            "token = c-secret", "state_dir = %s" % state_dir]
+            "certificate = /nonexistent/tester.p12", "state_dir = %s" % state_dir]
 
 
 # (program, case): (how to write the file around the bad line, the bad line)
@@ -41,12 +43,16 @@ CASES = {
     ("relay", "unknown_key"): (_relay_text, "frobnicate = yes"),
     ("relay", "bad_duration"): (_relay_text, "heartbeat_interval = soon"),
     ("relay", "bad_number"): (_relay_text, "max_sessions = many"),
+    ("relay", "old_token"): (_relay_text, "agent_token = a-secret"),
+    ("relay", "bad_bool"): (_relay_text, "approval_mode = maybe"),
     ("agent", "unknown_key"): (_agent_text, "colour = red"),
     ("agent", "unknown_device_key"):
         (lambda p, s, b: _agent_text(p, s, b, in_device=True), "colour = red"),
     ("agent", "bad_ports"):
         (lambda p, s, b: _agent_text(p, s, b, in_device=True), "ports = 502, 99999"),
     ("agent", "bad_name"): (_agent_text, "name = bad name!"),
+    ("agent", "old_token"): (_agent_text, "token = a-secret"),
+    ("agent", "bad_switch"): (_agent_text, "remote_access_switch = relative/path"),
     ("client", "unknown_key"): (_client_text, "colour = red"),
     ("client", "bad_port"): (_client_text, "relay = 127.0.0.1:http"),
 }
@@ -149,3 +155,19 @@ def test_relay_identity_created_and_kept(sluice):
     again = sluice.restart_relay(relay)
     assert again.fingerprint == relay.fingerprint
     assert key.read_bytes() == key_bytes, "relay.key was rewritten"
+
+
+def test_agent_reload_updates_the_relays_device_list(sluice):
+    """SIGHUP: the agent sends its new device list; no reconnect, no restart."""
+    relay = sluice.start_relay()
+    agent = sluice.start_agent(relay, devices={"plc": "80"})
+    assert sluice.list(relay) == [["agent1", "plc", "80"]]
+    conf = re.search(r"-f (\S+)", " ".join(agent.argv)).group(1)
+    with open(conf, "a") as f:
+        f.write("\n[device hmi]\nhost = 127.0.0.1\nports = 502, udp/161\n")
+    agent.signal(signal.SIGHUP)
+    relay.proc.wait_log(r"agent agent1 updated its device list: 2 devices")
+    assert sorted(sluice.list(relay)) == [["agent1", "hmi", "502,udp/161"],
+                                          ["agent1", "plc", "80"]]
+    assert len(relay.proc.lines(r"agent agent1 connected")) == 1
+    assert len(agent.lines(r"connected to relay")) == 1

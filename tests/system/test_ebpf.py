@@ -107,7 +107,7 @@ def test_kernel_enforces_device_rules(sluice, procs, netns):
     device = procs.start("device", netns + [sys.executable, "-c", DEVICE,
                                             str(allowed), str(denied)])
     device.wait_out(r"ready")
-    relay = sluice.start_relay()
+    relay = sluice.start_relay(heartbeat="1s")
     agent = sluice.start_agent(relay, devices={
         "plc": "%d, udp/%d" % (allowed, udp_ok)})
     cgroup = agent.wait_log(r"kernel enforcement on: cgroup (\S+),").group(1)
@@ -131,6 +131,33 @@ def test_kernel_enforces_device_rules(sluice, procs, netns):
     agent.wait_log(r"kernel refused \d+ connection\(s\) to device plc port 22/tcp "
                    r"\(total 1\)")
     assert not agent.lines(r"port %d/tcp" % allowed)
+    # The heartbeats carry the counts to the relay, which logs and exposes them.
+    relay.proc.wait_log(r"agent agent1: device rules enforced by the kernel")
+    for port, proto, n in ((denied, "tcp", 2), (udp_denied, "udp", 2), (22, "tcp", 1)):
+        relay.proc.wait_log(r"agent agent1: kernel refused %d connection\(s\) to device "
+                            r"plc port %d/%s since the agent started" % (n, port, proto))
+    m = scrape(procs, netns, relay)
+    assert m["sluice_agent_kernel_denials_total"] == 5
+    assert m["sluice_agents_kernel_enforced"] == 1
+
+
+SCRAPE = r'''
+import sys, urllib.request
+with urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=10) as r:
+    print(r.read().decode(), flush=True)
+'''
+
+
+def scrape(procs, netns, relay):
+    """The relay's metrics, read from inside the namespace: {series: value}."""
+    r = procs.run("scrape", netns + [sys.executable, "-c", SCRAPE, str(relay.metrics_port)])
+    assert r.returncode == 0, r.stderr
+    out = {}
+    for line in r.stdout.splitlines():
+        if line and not line.startswith("#"):
+            k, _, v = line.rpartition(" ")
+            out[k] = float(v)
+    return out
 
 
 def test_cgroup_removed_at_exit(sluice, netns):
@@ -150,7 +177,7 @@ def unprivileged_agent(sluice, procs, require):
     os.chmod(home, 0o755)
     os.chown(home, nobody.pw_uid, nobody.pw_gid)
     relay = sluice.start_relay()
-    conf, _ = sluice.agent_conf(relay.port, devices={"plc": "80"},
+    conf, _ = sluice.agent_conf(relay, devices={"plc": "80"},
                                 state_dir=os.path.join(home, "state"),
                                 extra="require_kernel_enforcement = %s\n"
                                 % ("yes" if require else "no"))
@@ -299,7 +326,7 @@ def test_lockout_after_failed_logins_and_blocklist(sluice, procs, netns):
     assert m['sluice_admission_drops_total{reason="lockout"}'] == 2
     assert m['sluice_admission_drops_total{reason="blocklist"}'] == 1
     assert m["sluice_source_lockouts_active"] == 1
-    assert m['sluice_auth_failures_total{reason="bad_token"}'] == 3
+    assert m['sluice_auth_failures_total{reason="no_certificate"}'] == 3
 
 
 RELOAD_PROBE = r'''
@@ -375,6 +402,10 @@ def test_reload_updates_rules_and_keeps_allowed_sessions(sluice, procs, netns):
     assert res["c_after"] in ("", "ECONNRESET")  # no longer allowed: ended
     assert res["tcp"] == {str(pa): "ok", str(pb): "ok", str(pc): "EPERM"}
     agent.wait_log(r"closing, plc port %d is no longer allowed" % pc)
+    # The relay learned the new list without the agent reconnecting.
+    relay.proc.wait_log(r"agent agent1 updated its device list: 1 device")
+    relay.proc.wait_log(r"agent agent1 offers device plc ports %d,\s?%d" % (pa, pb))
+    assert len(relay.proc.lines(r"agent agent1 connected")) == 1
 
 
 def test_reload_refuses_a_broken_file(sluice, netns):

@@ -9,6 +9,7 @@ every CONNECT against its own configuration).
 """
 
 import socket
+import subprocess
 import ssl
 
 import harness
@@ -24,7 +25,7 @@ def test_relay_refuses_port_outside_rules(sluice, echo_device):
     with harness.connect(lport) as s:
         got = harness.wait_closed(s, timeout=20)
     assert got == b"", "refused session delivered data: %r" % got[:64]
-    relay.proc.wait_log(r"refused session.*port %d not allowed" % denied.port, 20)
+    relay.proc.wait_log(r"refused session.*port %d is not allowed" % denied.port, 20)
     client.wait_log(r"error: .*not allowed", 20)
     assert denied.accepted == 0, "the agent connected to a port outside its rules"
     assert echo_device.accepted == 0
@@ -66,18 +67,29 @@ def test_agent_refuses_connect_outside_rules(sluice, tmp_path):
     allowed = sluice.device(harness.closing_handler)
     denied = sluice.device(harness.closing_handler)
     fake = FakeRelay(tmp_path)
+    # An enrolled agent's state: a key and a certificate (self-signed here;
+    # the fake relay does not check it).
+    state = tmp_path / "agent-state"
+    state.mkdir(mode=0o700)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(state / "agent.key"),
+                    "-out", str(state / "agent.crt"), "-subj", "/CN=agent1", "-days", "1"],
+                   check=True, capture_output=True)
+    (state / "agent.key").chmod(0o600)
     try:
         # The fingerprint is pinned in the configuration: the agent must
         # accept our certificate because of it, not because of TOFU.
         agent = sluice.start_agent(fake.port, devices={"plc": str(allowed.port)},
-                                   fingerprint=fake.fingerprint, wait=False)
+                                   fingerprint=fake.fingerprint, wait=False,
+                                   state_dir=state, join_token=None)
         conn = fake.accept(timeout=20)
 
         hello = conn.recv(timeout=20)
         assert hello.cmd == P.SLUICE_CMD_AGENT_HELLO, hello
         assert hello.u32(P.SLUICE_A_VERSION) == P.SLUICE_PROTO_VERSION
         assert hello.str(P.SLUICE_A_NAME) == "agent1"
-        assert hello.get(P.SLUICE_A_TOKEN).rstrip(b"\0") == sluice.AGENT_TOKEN.encode()
+        assert hello.get(P.SLUICE_A_SECRET) is None  # first connect: no secondary id
+        assert hello.get(P.SLUICE_A_SWITCH) == b"\x01"  # no switch configured: on
         devs = hello.devices()
         assert devs == [("plc", [(allowed.port, allowed.port, P.IPPROTO_TCP)])], devs
 

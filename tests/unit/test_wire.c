@@ -131,6 +131,26 @@ static void put_valid(struct nl_msg *msg, int attr)
 	case SLUICE_A_ERR_CODE:
 		ret = nla_put_u32(msg, attr, SLUICE_E_PORT_DENIED);
 		break;
+	case SLUICE_A_PASSWORD:
+		ret = nla_put_string(msg, attr, "correct horse");
+		break;
+	case SLUICE_A_CSR:
+	case SLUICE_A_CERT:
+		ret = nla_put(msg, attr, 3, "\x30\x01\x00");	/* opaque DER here */
+		break;
+	case SLUICE_A_DOMAIN:
+		ret = nla_put_string(msg, attr, "ROOT.acme");
+		break;
+	case SLUICE_A_STATE:
+		ret = nla_put_u8(msg, attr, SLUICE_AGENT_ACTIVE);
+		break;
+	case SLUICE_A_DEVICES: {
+		struct nlattr *n = nla_nest_start(msg, attr);
+
+		ret = n ? 0 : -1;
+		nla_nest_end_keep_empty(msg, n);
+		break;
+	}
 	default:
 		fail_msg("no valid value for attribute %d", attr);
 		return;
@@ -146,11 +166,17 @@ static const struct {
 } required[] = {
 	{ SLUICE_CMD_ERROR, { "ERR_CODE" }, { SLUICE_A_ERR_CODE } },
 	{ SLUICE_CMD_AGENT_HELLO,
-	  { "VERSION", "NAME", "TOKEN" },
-	  { SLUICE_A_VERSION, SLUICE_A_NAME, SLUICE_A_TOKEN } },
+	  { "VERSION", "NAME" },
+	  { SLUICE_A_VERSION, SLUICE_A_NAME } },
 	{ SLUICE_CMD_CLIENT_HELLO,
-	  { "VERSION", "NAME", "TOKEN" },
-	  { SLUICE_A_VERSION, SLUICE_A_NAME, SLUICE_A_TOKEN } },
+	  { "VERSION", "NAME", "PASSWORD" },
+	  { SLUICE_A_VERSION, SLUICE_A_NAME, SLUICE_A_PASSWORD } },
+	{ SLUICE_CMD_ENROLL,
+	  { "NAME", "TOKEN", "CSR" },
+	  { SLUICE_A_NAME, SLUICE_A_TOKEN, SLUICE_A_CSR } },
+	{ SLUICE_CMD_ENROLL_OK,
+	  { "CERT", "DOMAIN", "STATE" },
+	  { SLUICE_A_CERT, SLUICE_A_DOMAIN, SLUICE_A_STATE } },
 	{ SLUICE_CMD_HELLO_OK,
 	  { "VERSION", "HEARTBEAT_MS" },
 	  { SLUICE_A_VERSION, SLUICE_A_HEARTBEAT_MS } },
@@ -165,6 +191,7 @@ static const struct {
 	{ SLUICE_CMD_ATTACH,
 	  { "SESSION_ID", "TOKEN" },
 	  { SLUICE_A_SESSION_ID, SLUICE_A_TOKEN } },
+	{ SLUICE_CMD_AGENT_UPDATE, { "DEVICES" }, { SLUICE_A_DEVICES } },
 };
 
 #define NREQ (sizeof(required) / sizeof(required[0]))
@@ -196,7 +223,7 @@ static struct nl_msg *client_hello_name(const void *name, int len)
 
 	put_valid(msg, SLUICE_A_VERSION);
 	assert_int_equal(nla_put(msg, SLUICE_A_NAME, len, name), 0);
-	put_valid(msg, SLUICE_A_TOKEN);
+	put_valid(msg, SLUICE_A_PASSWORD);
 	return msg;
 }
 
@@ -235,7 +262,6 @@ static struct nl_msg *hello_start(struct nlattr **nest)
 
 	put_valid(msg, SLUICE_A_VERSION);
 	put_valid(msg, SLUICE_A_NAME);
-	put_valid(msg, SLUICE_A_TOKEN);
 	*nest = nla_nest_start(msg, SLUICE_A_DEVICES);
 	assert_non_null(*nest);
 	return msg;
@@ -316,6 +342,84 @@ static void test_heartbeat_roundtrip(void **state)
 		assert_null(m.tb[i]);
 }
 
+static const struct sl_denial some_denials[3] = {
+	{ "plc1", 502, IPPROTO_TCP, 7 },
+	{ "plc1", 161, IPPROTO_UDP, 1ull << 40 },
+	{ "", 22, IPPROTO_TCP, 1 },
+};
+
+static struct nl_msg *heartbeat_denials(const struct sl_denial *d, unsigned int n)
+{
+	struct nl_msg *msg = new_msg(SLUICE_CMD_HEARTBEAT);
+
+	assert_int_equal(nla_put_u8(msg, SLUICE_A_ENFORCEMENT, SLUICE_ENFORCE_KERNEL), 0);
+	assert_int_equal(sl_wire_put_denials(msg, d, n), 0);
+	return msg;
+}
+
+static void test_heartbeat_denials_roundtrip(void **state)
+{
+	struct sl_denial out[SLUICE_DENIALS_MAX];
+	struct sl_msg_in m;
+	int i;
+
+	(void)state;
+	accepts(heartbeat_denials(some_denials, 3), &m);
+	assert_int_equal(nla_get_u8(m.tb[SLUICE_A_ENFORCEMENT]), SLUICE_ENFORCE_KERNEL);
+	assert_int_equal(sl_wire_get_denials(m.tb[SLUICE_A_DENIALS], out), 3);
+	for (i = 0; i < 3; i++) {
+		assert_string_equal(out[i].device, some_denials[i].device);
+		assert_int_equal(out[i].port, some_denials[i].port);
+		assert_int_equal(out[i].proto, some_denials[i].proto);
+		assert_true(out[i].count == some_denials[i].count);
+	}
+}
+
+static void test_rejects_bad_denials(void **state)
+{
+	static struct sl_denial many[SLUICE_DENIALS_MAX + 1];
+	struct sl_denial bad = some_denials[0];
+	struct nl_msg *msg;
+	struct nlattr *list, *e;
+	unsigned int i;
+
+	(void)state;
+	bad.proto = 47;
+	rejects(heartbeat_denials(&bad, 1), "protocol 47");
+	bad = some_denials[0];
+	snprintf(bad.device, sizeof(bad.device), "no spaces");
+	rejects(heartbeat_denials(&bad, 1), "bad device name");
+	for (i = 0; i <= SLUICE_DENIALS_MAX; i++)
+		many[i] = some_denials[0];
+	msg = new_msg(SLUICE_CMD_HEARTBEAT);
+	assert_int_equal(sl_wire_put_denials(msg, many, SLUICE_DENIALS_MAX + 1), -EMSGSIZE);
+	nlmsg_free(msg);
+	/* A sender that ignores the bound, by hand. */
+	msg = new_msg(SLUICE_CMD_HEARTBEAT);
+	list = nla_nest_start(msg, SLUICE_A_DENIALS);
+	for (i = 0; i <= SLUICE_DENIALS_MAX; i++) {
+		e = nla_nest_start(msg, 0);
+		assert_int_equal(nla_put_u16(msg, SLUICE_DENIAL_A_PORT, 1), 0);
+		assert_int_equal(nla_put_u8(msg, SLUICE_DENIAL_A_PROTO, IPPROTO_TCP), 0);
+		assert_int_equal(nla_put_u64(msg, SLUICE_DENIAL_A_COUNT, 1), 0);
+		nla_nest_end(msg, e);
+	}
+	nla_nest_end(msg, list);
+	rejects(msg, "more than 256 denial counters");
+	/* A counter without its COUNT. */
+	msg = new_msg(SLUICE_CMD_HEARTBEAT);
+	list = nla_nest_start(msg, SLUICE_A_DENIALS);
+	e = nla_nest_start(msg, 0);
+	assert_int_equal(nla_put_u16(msg, SLUICE_DENIAL_A_PORT, 1), 0);
+	assert_int_equal(nla_put_u8(msg, SLUICE_DENIAL_A_PROTO, IPPROTO_TCP), 0);
+	nla_nest_end(msg, e);
+	nla_nest_end(msg, list);
+	rejects(msg, "lacks PORT, PROTO or COUNT");
+	msg = new_msg(SLUICE_CMD_HEARTBEAT);
+	assert_int_equal(nla_put_u8(msg, SLUICE_A_ENFORCEMENT, 9), 0);
+	rejects(msg, "enforcement 9");
+}
+
 static void test_header_fields_on_the_wire(void **state)
 {
 	size_t len;
@@ -338,14 +442,15 @@ static void test_client_hello_roundtrip(void **state)
 	(void)state;
 	assert_int_equal(nla_put_u32(msg, SLUICE_A_VERSION, 1), 0);
 	assert_int_equal(nla_put_string(msg, SLUICE_A_NAME, "alice"), 0);
-	assert_int_equal(nla_put(msg, SLUICE_A_TOKEN, 6, "s3cr3t"), 0);
+	assert_int_equal(nla_put_string(msg, SLUICE_A_PASSWORD, "s3cr3t pass"), 0);
+	assert_int_equal(nla_put_string(msg, SLUICE_A_TOTP, "123456"), 0);
 	accepts(msg, &m);
 	assert_int_equal(m.cmd, SLUICE_CMD_CLIENT_HELLO);
 	assert_int_equal(m.seq, 17);
 	assert_int_equal(nla_get_u32(m.tb[SLUICE_A_VERSION]), 1);
 	assert_string_equal(sl_wire_str(&m, SLUICE_A_NAME), "alice");
-	assert_int_equal(nla_len(m.tb[SLUICE_A_TOKEN]), 6);
-	assert_memory_equal(nla_data(m.tb[SLUICE_A_TOKEN]), "s3cr3t", 6);
+	assert_string_equal(sl_wire_str(&m, SLUICE_A_PASSWORD), "s3cr3t pass");
+	assert_string_equal(sl_wire_str(&m, SLUICE_A_TOTP), "123456");
 	assert_null(sl_wire_str(&m, SLUICE_A_AGENT));
 }
 
@@ -800,11 +905,11 @@ static void test_rejects_embedded_nul_in_free_text(void **state)
 
 static void test_rejects_empty_token(void **state)
 {
-	struct nl_msg *msg = new_msg(SLUICE_CMD_CLIENT_HELLO);
+	struct nl_msg *msg = new_msg(SLUICE_CMD_ENROLL);
 
 	(void)state;
-	put_valid(msg, SLUICE_A_VERSION);
 	put_valid(msg, SLUICE_A_NAME);
+	put_valid(msg, SLUICE_A_CSR);
 	assert_int_equal(nla_put(msg, SLUICE_A_TOKEN, 0, NULL), 0);
 	rejects(msg, NULL);
 }
@@ -1168,6 +1273,8 @@ int main(void)
 		cmocka_unit_test(test_rejects_trailing_bytes_in_port_list),
 		cmocka_unit_test(test_rejects_trailing_bytes_in_range_nest),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_heartbeat_denials_roundtrip),
+		cmocka_unit_test(test_rejects_bad_denials),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

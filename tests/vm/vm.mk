@@ -1,7 +1,9 @@
 # qemu guest tests (kTLS and, later, kernel-module tests).
 #
-#   make -f tests/vm/vm.mk check-vm    build the kTLS probe, boot Debian's stock
-#                                      kernel in qemu, run the probe inside
+#   make -f tests/vm/vm.mk check-vm    build the kTLS probe and the programs, boot
+#                                      Debian's stock kernel in qemu, run
+#                                      tests/vm/suite.sh inside (the probe, then
+#                                      the relay end to end: relay_e2e.py)
 #   make -f tests/vm/vm.mk vm-prepare  only fetch/unpack the kernel, build the initramfs
 #   make -f tests/vm/vm.mk vm-clean    drop build/vm (kernel cache included)
 #
@@ -40,13 +42,14 @@ check-vm:
 	if [ $$rc -eq 77 ]; then echo 'check-vm: SKIP (qemu harness unavailable)'; exit 0; fi; \
 	[ $$rc -eq 0 ] || exit $$rc; \
 	$(MAKE) --no-print-directory -f $(VM_TOP)/tests/vm/vm.mk $(VM_PROBE) || exit 1; \
-	$(VM_RUN) $(VM_PROBE); rc=$$?; \
+	$(MAKE) --no-print-directory -C $(VM_TOP) B=build/release SANITIZE= all || exit 1; \
+	$(VM_RUN) $(VM_TOP)/tests/vm/suite.sh; rc=$$?; \
 	case $$rc in \
 	0) echo 'check-vm: PASS' ;; \
 	77) echo 'check-vm: FAIL: the probe skipped inside the guest (no kTLS there?)' ;; \
 	124) echo 'check-vm: FAIL: guest timed out' ;; \
 	125) echo 'check-vm: FAIL: guest never reported (boot, panic or harness failure)' ;; \
-	*) echo "check-vm: FAIL: ktls_probe exited $$rc in the guest" ;; \
+	*) echo "check-vm: FAIL: the guest suite exited $$rc (tests/vm/suite.sh)" ;; \
 	esac; \
 	exit $$rc
 

@@ -50,7 +50,7 @@ err:
 int bench_agent_open(struct bench_agent *a, const struct bench_opts *o)
 {
 	char why[1024];
-	uint32_t hb;
+	struct sl_hello_ok ok;
 	int ret, err;
 
 	memset(a, 0, sizeof(*a));
@@ -73,15 +73,15 @@ int bench_agent_open(struct bench_agent *a, const struct bench_opts *o)
 		ret = err;
 		goto err;
 	}
-	ret = sl_peer_hello(a->ctl, bench_agent_hello(o, o->agent), &hb, why,
+	ret = sl_peer_hello(a->ctl, bench_agent_hello(o, o->agent), &ok, why,
 			    sizeof(why));
 	if (ret) {
 		bench_err("agent: HELLO refused: %s", why);
 		goto err;
 	}
-	sl_heartbeat_start(&a->hb, hb);
+	sl_heartbeat_start(&a->hb, ok.hb_ms);
 	bench_info("agent %s connected to %s:%u (device %s port %u, heartbeat %u ms)",
-		   o->agent, o->host, o->port, o->device, o->device_port, hb);
+		   o->agent, o->host, o->port, o->device, o->device_port, ok.hb_ms);
 	return 0;
 err:
 	bench_agent_close(a);

@@ -31,7 +31,7 @@ static SSL *dial(struct bench_link *l)
 int bench_link_open(struct bench_link *l, const struct bench_opts *o)
 {
 	char why[1024];
-	uint32_t hb;
+	struct sl_hello_ok ok;
 	int ret;
 
 	memset(l, 0, sizeof(*l));
@@ -57,7 +57,7 @@ int bench_link_open(struct bench_link *l, const struct bench_opts *o)
 		ret = -ECONNREFUSED;
 		goto err;
 	}
-	ret = sl_peer_hello(l->ctl, bench_client_hello(o), &hb, why, sizeof(why));
+	ret = sl_peer_hello(l->ctl, bench_client_hello(o), &ok, why, sizeof(why));
 	if (ret) {
 		bench_err("login to the relay failed: %s", why);
 		goto err;

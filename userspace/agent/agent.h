@@ -22,7 +22,8 @@ struct agent_device {
 
 struct agent_config {
 	char name[SLUICE_NAME_MAX + 1];
-	char token[SLUICE_TOKEN_MAX + 1];
+	char join_token[SLUICE_TOKEN_MAX + 1];	/* "" once enrolled */
+	char remote_access_switch[512];	/* "" on; a file, or "!command" */
 	char state_dir[SL_STATE_DIR_MAX];
 	struct sl_relay_addr relay;
 	uint64_t reconnect_max_ms;
@@ -41,6 +42,8 @@ struct agent {
 	SSL_CTX *tls;
 	struct agent_enforce *enforce;	/* NULL: userspace check only */
 	int signal_fd;
+	bool identity_ready;		/* a->tls presents agent.crt */
+	int exit_code;
 	volatile bool stop;
 };
 
@@ -63,6 +66,16 @@ int agent_reload(struct agent *a);
 /* session.c: whether a live session is still allowed by cfg. */
 bool agent_session_allowed(const struct agent_config *cfg, const char *device,
 			   uint16_t port);
+
+/*
+ * identity.c: makes a->tls present the agent's certificate, enrolling
+ * first when there is none.  0, -ENOKEY / -EACCES (fatal: no token, token
+ * refused), other -errno (retry later).
+ */
+int agent_identity_ready(struct agent *a);
+int agent_secret_save(struct agent *a, const unsigned char *secret);
+bool agent_secret_load(struct agent *a, unsigned char *secret);
+bool agent_switch_on(struct agent *a);
 
 /* control.c: connects, reconnects, serves; returns at shutdown. */
 int agent_run(struct agent *a);

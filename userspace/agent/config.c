@@ -94,7 +94,7 @@ static int agent_conf_key(struct sl_conf *c, const char *section,
 		return device_section(c, cfg, value);
 	if (section)
 		return device_key(c, &cfg->devices[cfg->ndevices - 1], key, value);
-	ret = sl_peer_conf_key(c, key, value, &cfg->relay, cfg->token, cfg->state_dir);
+	ret = sl_peer_conf_key(c, key, value, &cfg->relay, cfg->state_dir);
 	if (ret <= 0)
 		return ret;
 	if (!strcmp(key, "name")) {
@@ -114,6 +114,22 @@ static int agent_conf_key(struct sl_conf *c, const char *section,
 			cfg->connect_timeout_ms = ms;
 		return 0;
 	}
+	if (!strcmp(key, "join_token")) {
+		if (strlen(value) < 8 || strlen(value) > SLUICE_TOKEN_MAX)
+			return sl_conf_error(c, "join_token: '%s' is not a join token (sjt_...)",
+					     value);
+		snprintf(cfg->join_token, sizeof(cfg->join_token), "%s", value);
+		return 0;
+	}
+	if (!strcmp(key, "remote_access_switch")) {
+		if ((value[0] != '/' && value[0] != '!') ||
+		    strlen(value) >= sizeof(cfg->remote_access_switch))
+			return sl_conf_error(c, "remote_access_switch: '%s' must be a file path "
+					     "or !COMMAND", value);
+		snprintf(cfg->remote_access_switch, sizeof(cfg->remote_access_switch), "%s",
+			 value);
+		return 0;
+	}
 	if (!strcmp(key, "require_kernel_enforcement")) {
 		if (sl_parse_bool(value, &cfg->require_kernel_enforcement))
 			return sl_conf_error(c, "require_kernel_enforcement: '%s' is not yes or no",
@@ -128,9 +144,10 @@ static int agent_conf_key(struct sl_conf *c, const char *section,
 		snprintf(cfg->cgroup, sizeof(cfg->cgroup), "%s", value);
 		return 0;
 	}
-	return sl_conf_error(c, "unknown key '%s' (known: name, relay, token, relay_fingerprint, "
-			     "state_dir, reconnect_max, connect_timeout, require_kernel_enforcement, "
-			     "cgroup, and [device NAME] sections)",
+	return sl_conf_error(c, "unknown key '%s' (known: name, relay, join_token, "
+			     "relay_fingerprint, state_dir, reconnect_max, connect_timeout, "
+			     "remote_access_switch, require_kernel_enforcement, cgroup, and "
+			     "[device NAME] sections)",
 			     key);
 }
 
@@ -147,8 +164,8 @@ int agent_config_load(struct agent_config *cfg, const char *path, char *err,
 		snprintf(err, errlen, "%s", c.err);
 		return ret;
 	}
-	if (!cfg->name[0] || !cfg->relay.host[0] || !cfg->token[0]) {
-		snprintf(err, errlen, "%s: name, relay and token are required", path);
+	if (!cfg->name[0] || !cfg->relay.host[0]) {
+		snprintf(err, errlen, "%s: name and relay are required", path);
 		return -EINVAL;
 	}
 	for (i = 0; i < cfg->ndevices; i++) {

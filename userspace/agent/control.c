@@ -6,6 +6,7 @@
  * away the agent reconnects with exponential backoff and jitter.
  */
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,23 +55,66 @@ static void wait_or_signal(struct agent *a, int ms)
 	}
 }
 
-static struct nl_msg *build_hello(const struct agent_config *cfg)
+static int put_devices(struct nl_msg *msg, const struct agent_config *cfg)
 {
-	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_AGENT_HELLO, 1, 0);
-	struct nlattr *devs;
+	struct nlattr *devs = nla_nest_start(msg, SLUICE_A_DEVICES);
 	unsigned int i;
+
+	if (!devs)
+		return -EMSGSIZE;
+	for (i = 0; i < cfg->ndevices; i++)
+		if (sl_wire_put_device(msg, &cfg->devices[i].info))
+			return -EMSGSIZE;
+	nla_nest_end_keep_empty(msg, devs);
+	return 0;
+}
+
+/* After a reload changed the devices: the relay's list follows. */
+static int send_update(struct agent *a, SSL *ssl)
+{
+	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_AGENT_UPDATE, 0, 0);
+
+	if (msg && put_devices(msg, &a->cfg)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return sl_msg_send_free(ssl, msg);
+}
+
+/* A heartbeat says how the rules are enforced and what the kernel refused. */
+static int send_heartbeat(struct agent *a, SSL *ssl)
+{
+	static struct sl_denial denials[SLUICE_DENIALS_MAX];
+	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_HEARTBEAT, 0, 0);
+	unsigned int n = agent_enforce_denials(a, denials);
+
+	if (msg && (nla_put_u8(msg, SLUICE_A_SWITCH, agent_switch_on(a)) ||
+		    nla_put_u8(msg, SLUICE_A_ENFORCEMENT,
+			       a->enforce ? SLUICE_ENFORCE_KERNEL
+					  : SLUICE_ENFORCE_USERSPACE) ||
+		    (n && sl_wire_put_denials(msg, denials, n)))) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return sl_msg_send_free(ssl, msg);
+}
+
+static struct nl_msg *build_hello(struct agent *a)
+{
+	const struct agent_config *cfg = &a->cfg;
+	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_AGENT_HELLO, 1, 0);
+
+	unsigned char secret[SLUICE_SECRET_LEN];
 
 	if (!msg || nla_put_u32(msg, SLUICE_A_VERSION, SLUICE_PROTO_VERSION) ||
 	    nla_put_string(msg, SLUICE_A_NAME, cfg->name) ||
-	    nla_put(msg, SLUICE_A_TOKEN, (int)strlen(cfg->token), cfg->token))
+	    nla_put_u8(msg, SLUICE_A_SWITCH, agent_switch_on(a)) ||
+	    (agent_secret_load(a, secret) &&
+	     nla_put(msg, SLUICE_A_SECRET, SLUICE_SECRET_LEN, secret)))
 		goto err;
-	devs = nla_nest_start(msg, SLUICE_A_DEVICES);
-	if (!devs)
+	OPENSSL_cleanse(secret, sizeof(secret));
+	if (put_devices(msg, cfg))
 		goto err;
-	for (i = 0; i < cfg->ndevices; i++)
-		if (sl_wire_put_device(msg, &cfg->devices[i].info))
-			goto err;
-	nla_nest_end_keep_empty(msg, devs);
 	return msg;
 err:
 	nlmsg_free(msg);
@@ -138,12 +182,20 @@ static int serve_once(struct agent *a)
 	static char buf[SLUICE_MSG_MAX];
 	const struct sl_relay_addr *relay = &a->cfg.relay;
 	struct sl_heartbeat hbt;
+	struct sl_hello_ok ok;
 	uint64_t silent;
 	char why[1024];
-	uint32_t hb;
 	SSL *ssl;
 	int err, ret;
 
+	ret = agent_identity_ready(a);
+	if (ret == -ENOKEY || ret == -EACCES) {
+		a->stop = true;
+		a->exit_code = 1;
+		return 0;
+	}
+	if (ret)
+		return 0;
 	ssl = sl_tls_dial(a->tls, relay->host, relay->port, relay->timeout_ms,
 			  relay->pin_file, relay->fingerprint[0] ? relay->fingerprint : NULL,
 			  &err, why, sizeof(why));
@@ -154,17 +206,24 @@ static int serve_once(struct agent *a)
 			sl_log_warn("%s", why);
 		return 0;
 	}
-	ret = sl_peer_hello(ssl, build_hello(&a->cfg), &hb, why, sizeof(why));
+	ret = sl_peer_hello(ssl, build_hello(a), &ok, why, sizeof(why));
 	if (ret) {
-		sl_log_err("relay %s:%u: %s%s", relay->host, relay->port, why,
-			   ret == -EACCES ? " (check token in the configuration)" : "");
+		sl_log_err("relay %s:%u: %s", relay->host, relay->port, why);
 		sl_tls_close(ssl);
 		return 0;
 	}
-	sl_log_info("connected to relay %s:%u as %s (heartbeat %u ms, %u device%s)",
-		    relay->host, relay->port, a->cfg.name, hb, a->cfg.ndevices,
-		    a->cfg.ndevices == 1 ? "" : "s");
-	sl_heartbeat_start(&hbt, hb);
+	/* Saved before anything else is sent: the relay wants it next time. */
+	if (ok.has_secret && agent_secret_save(a, ok.secret)) {
+		sl_tls_close(ssl);
+		return 0;
+	}
+	OPENSSL_cleanse(ok.secret, sizeof(ok.secret));
+	sl_log_info("connected to relay %s:%u as %s in %s (heartbeat %u ms, %u device%s)%s",
+		    relay->host, relay->port, a->cfg.name, ok.domain, ok.hb_ms,
+		    a->cfg.ndevices, a->cfg.ndevices == 1 ? "" : "s",
+		    ok.state == SLUICE_AGENT_PENDING ? "; pending an operator's approval: "
+						       "no sessions until then" : "");
+	sl_heartbeat_start(&hbt, ok.hb_ms);
 	while (!a->stop) {
 		struct pollfd pfd[2] = {
 			{ .fd = SSL_get_fd(ssl), .events = POLLIN },
@@ -175,11 +234,10 @@ static int serve_once(struct agent *a)
 			pfd[0].revents = POLLIN;
 		else if (poll(pfd, 2, sl_heartbeat_timeout(&hbt)) == -1 && errno != EINTR)
 			break;
-		if (pfd[1].revents && take_signal(a))
-			/* Reconnecting to re-announce would end every session
-			 * of this agent at the relay, allowed ones too. */
-			sl_log_warn("device list changed: the relay learns it when "
-				    "the agent next connects");
+		if (pfd[1].revents && take_signal(a) && send_update(a, ssl)) {
+			sl_log_warn("lost the relay connection while sending the new device list");
+			break;
+		}
 		if (a->stop)
 			break;
 		if (pfd[0].revents) {
@@ -202,7 +260,7 @@ static int serve_once(struct agent *a)
 				    (unsigned long long)silent);
 			break;
 		}
-		if (sl_heartbeat_send_due(&hbt, ssl)) {
+		if (sl_heartbeat_due(&hbt) && send_heartbeat(a, ssl)) {
 			sl_log_warn("lost the relay connection while sending a heartbeat");
 			break;
 		}

@@ -47,7 +47,8 @@ struct device_addrs {
 	unsigned char addr[ADDRS_MAX][16];
 };
 
-struct denial {
+/* The kernel's count for a key when last folded into the report. */
+struct denial_base {
 	struct ac_deny_key key;
 	uint64_t count;
 };
@@ -62,8 +63,13 @@ struct agent_enforce {
 	struct agent_device *devs;	/* its own copy of the device table */
 	unsigned int ndevs;
 	struct device_addrs *addrs;	/* [ndevs] */
-	struct denial seen[AC_DENIALS_MAX];
-	unsigned int nseen;
+	/* Kernel keys name devices by index, which a reload reassigns: the
+	 * report counts by name, since the agent started. */
+	struct denial_base base[AC_DENIALS_MAX];
+	unsigned int nbase;
+	struct sl_denial report[SLUICE_DENIALS_MAX];
+	unsigned int nreport;
+	bool report_full;
 };
 
 /* A connect request to the connector; a reply socket rides with it. */
@@ -560,6 +566,98 @@ int agent_device_connect(struct agent *a, const struct agent_device *dev,
 	return fd;
 }
 
+/* Called with e->lock held. */
+static const char *device_name(const struct agent_enforce *e, uint32_t d)
+{
+	return d < e->ndevs ? e->devs[d].info.name : "";
+}
+
+static struct sl_denial *report_slot(struct agent_enforce *e, const char *dev,
+				     const struct ac_deny_key *k)
+{
+	struct sl_denial *d;
+	unsigned int i;
+
+	for (i = 0; i < e->nreport; i++) {
+		d = &e->report[i];
+		if (d->port == k->port && d->proto == k->proto && !strcmp(d->device, dev))
+			return d;
+	}
+	if (e->nreport == SLUICE_DENIALS_MAX) {
+		if (!e->report_full)
+			sl_log_warn("more than %d (device, port) denial counters: the "
+				    "heartbeat reports the first %d", SLUICE_DENIALS_MAX,
+				    SLUICE_DENIALS_MAX);
+		e->report_full = true;
+		return NULL;
+	}
+	d = &e->report[e->nreport++];
+	snprintf(d->device, sizeof(d->device), "%s", dev);
+	d->port = k->port;
+	d->proto = k->proto;
+	d->count = 0;
+	return d;
+}
+
+static struct denial_base *base_of(struct agent_enforce *e,
+				   const struct ac_deny_key *k)
+{
+	unsigned int i;
+
+	for (i = 0; i < e->nbase; i++)
+		if (!memcmp(&e->base[i].key, k, sizeof(*k)))
+			return &e->base[i];
+	if (e->nbase == AC_DENIALS_MAX)
+		return NULL;
+	e->base[e->nbase].key = *k;
+	e->base[e->nbase].count = 0;
+	return &e->base[e->nbase++];
+}
+
+/* Folds what the kernel counted since the last call into the report and
+ * logs it.  Called with e->lock held. */
+static void fold_denials(struct agent_enforce *e)
+{
+	int fd = bpf_map__fd(e->skel->maps.denials);
+	struct ac_deny_key key, next;
+	struct denial_base *b;
+	struct sl_denial *d;
+	void *prev = NULL;
+	uint64_t v;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v) || !(b = base_of(e, &key)) ||
+		    v <= b->count)
+			continue;
+		d = report_slot(e, device_name(e, key.device), &key);
+		if (d)
+			d->count += v - b->count;
+		sl_log_warn("kernel refused %llu connection(s) to device %s port %u/%s (total %llu)",
+			    (unsigned long long)(v - b->count),
+			    key.device < e->ndevs ? device_name(e, key.device) : "(no device)",
+			    key.port, key.proto == IPPROTO_UDP ? "udp" : "tcp",
+			    (unsigned long long)(d ? d->count : v));
+		b->count = v;
+	}
+}
+
+/* Before a reload renumbers the devices: fold, then start the kernel's
+ * counts afresh.  Called with e->lock held. */
+static void reset_denials(struct agent_enforce *e)
+{
+	int fd = bpf_map__fd(e->skel->maps.denials);
+	struct ac_deny_key key;
+	unsigned int i;
+
+	fold_denials(e);
+	for (i = 0; i < 2 * AC_DENIALS_MAX &&
+		    bpf_map_get_next_key(fd, NULL, &key) == 0; i++)
+		bpf_map_delete_elem(fd, &key);
+	e->nbase = 0;
+}
+
 int agent_enforce_reload(struct agent *a, const struct agent_device *devs,
 			 unsigned int n)
 {
@@ -579,7 +677,8 @@ int agent_enforce_reload(struct agent *a, const struct agent_device *devs,
 		free(na);
 		return -ENOMEM;
 	}
-	memcpy(copy, devs, n * sizeof(*copy));
+	if (n)	/* devs is NULL for an agent without devices */
+		memcpy(copy, devs, n * sizeof(*copy));
 	/* Resolve outside the lock; a failure leaves that device no address
 	 * until a session resolves it again. */
 	for (d = 0; d < n; d++)
@@ -587,6 +686,7 @@ int agent_enforce_reload(struct agent *a, const struct agent_device *devs,
 			sl_log_warn("device %s: %s (retried at each session)",
 				    copy[d].info.name, why);
 	pthread_mutex_lock(&e->lock);
+	reset_denials(e);
 	old_devs = e->devs;
 	old_addrs = e->addrs;
 	old_n = e->ndevs;
@@ -608,47 +708,27 @@ int agent_enforce_reload(struct agent *a, const struct agent_device *devs,
 	return ret;
 }
 
-/* Called with e->lock held. */
-static const char *device_name(const struct agent_enforce *e, uint32_t d)
-{
-	return d < e->ndevs ? e->devs[d].info.name : "(no device)";
-}
-
 void agent_enforce_poll(struct agent *a)
 {
 	struct agent_enforce *e = a->enforce;
-	struct ac_deny_key key, next;
-	void *prev = NULL;
-	unsigned int i;
-	uint64_t v;
-	int fd;
 
 	if (!e)
 		return;
-	fd = bpf_map__fd(e->skel->maps.denials);
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &v))
-			continue;
-		for (i = 0; i < e->nseen; i++)
-			if (!memcmp(&e->seen[i].key, &key, sizeof(key)))
-				break;
-		if (i == e->nseen) {
-			if (e->nseen == AC_DENIALS_MAX)
-				continue;
-			e->seen[e->nseen].key = key;
-			e->seen[e->nseen++].count = 0;
-		}
-		if (v > e->seen[i].count) {
-			pthread_mutex_lock(&e->lock);
-			sl_log_warn("kernel refused %llu connection(s) to device %s port %u/%s (total %llu)",
-				    (unsigned long long)(v - e->seen[i].count),
-				    device_name(e, key.device), key.port,
-				    key.proto == IPPROTO_UDP ? "udp" : "tcp",
-				    (unsigned long long)v);
-			pthread_mutex_unlock(&e->lock);
-			e->seen[i].count = v;
-		}
-	}
+	pthread_mutex_lock(&e->lock);
+	fold_denials(e);
+	pthread_mutex_unlock(&e->lock);
+}
+
+unsigned int agent_enforce_denials(struct agent *a, struct sl_denial *out)
+{
+	struct agent_enforce *e = a->enforce;
+	unsigned int n;
+
+	if (!e)
+		return 0;
+	pthread_mutex_lock(&e->lock);
+	n = e->nreport;
+	memcpy(out, e->report, n * sizeof(*out));
+	pthread_mutex_unlock(&e->lock);
+	return n;
 }

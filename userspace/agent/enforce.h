@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct agent;
+struct sl_denial;
 struct agent_device;
 
 /*
@@ -43,5 +44,11 @@ int agent_enforce_reload(struct agent *a, const struct agent_device *devs,
 
 /* Logs denials counted by the kernel since the last call. */
 void agent_enforce_poll(struct agent *a);
+/*
+ * The kernel's denials since the agent started, per (device name, port,
+ * protocol), into out[SLUICE_DENIALS_MAX]; returns the count (0 without
+ * kernel enforcement).
+ */
+unsigned int agent_enforce_denials(struct agent *a, struct sl_denial *out);
 
 #endif

@@ -121,7 +121,8 @@ int main(int argc, char **argv)
 	sl_log_info("sluice-agent %s: %s, %u device%s, relay %s:%u", SLUICE_VERSION,
 		    a.cfg.name, a.cfg.ndevices, a.cfg.ndevices == 1 ? "" : "s",
 		    a.cfg.relay.host, a.cfg.relay.port);
-	ret = agent_run(&a);
+	agent_run(&a);
+	ret = a.exit_code;
 	if (sl_workers_stop(5000))
 		sl_log_warn("sessions still running at exit");
 out:

@@ -25,8 +25,8 @@ static void keep_restart_keys(const struct agent_config *old,
 		sl_log_warn(fmt, "name");
 	if (strcmp(old->relay.host, n->relay.host) || old->relay.port != n->relay.port)
 		sl_log_warn(fmt, "relay");
-	if (strcmp(old->token, n->token))
-		sl_log_warn(fmt, "token");
+	if (strcmp(old->join_token, n->join_token))
+		sl_log_warn(fmt, "join_token");
 	if (strcmp(old->relay.fingerprint, n->relay.fingerprint))
 		sl_log_warn(fmt, "relay_fingerprint");
 	if (strcmp(old->state_dir, n->state_dir))
@@ -37,7 +37,7 @@ static void keep_restart_keys(const struct agent_config *old,
 		sl_log_warn(fmt, "require_kernel_enforcement");
 	memcpy(n->name, old->name, sizeof(n->name));
 	n->relay = old->relay;
-	memcpy(n->token, old->token, sizeof(n->token));
+	memcpy(n->join_token, old->join_token, sizeof(n->join_token));
 	memcpy(n->state_dir, old->state_dir, sizeof(n->state_dir));
 	memcpy(n->cgroup, old->cgroup, sizeof(n->cgroup));
 	n->require_kernel_enforcement = old->require_kernel_enforcement;

@@ -12,7 +12,9 @@
 
 struct client_config {
 	char user[SLUICE_NAME_MAX + 1];
-	char token[SLUICE_TOKEN_MAX + 1];
+	char certificate[1024];		/* the user's PKCS#12 file */
+	char password_file[1024];	/* "" : $SLUICE_PASSWORD or a prompt */
+	char certificate_password_file[1024];	/* "" : the login password */
 	char state_dir[SL_STATE_DIR_MAX];
 	struct sl_relay_addr relay;
 };
@@ -20,6 +22,8 @@ struct client_config {
 struct client {
 	struct client_config cfg;
 	SSL_CTX *tls;
+	char password[SLUICE_PASSWORD_MAX + 1];
+	char totp[SLUICE_TOTP_MAX + 1];	/* "" : none given */
 	int signal_fd;
 	bool stop;
 };
@@ -29,6 +33,10 @@ int client_config_load(struct client_config *cfg, const char *path, char *err,
 		       size_t errlen);
 /* $HOME/.config/sluice/client.conf into buf. */
 void client_config_default_path(char *buf, size_t len);
+
+/* identity.c: password, then the PKCS#12 into c->tls; 0 or -1 (logged). */
+int client_identity_load(struct client *c);
+void client_identity_clear(struct client *c);
 
 /* control.c: dial and log in; the SSL or NULL (logged). */
 SSL *client_connect(struct client *c, uint32_t *hb_ms);

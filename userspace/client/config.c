@@ -25,7 +25,7 @@ static int client_conf_key(struct sl_conf *c, const char *section,
 	if (section)
 		return sl_conf_error(c, "unknown section '[%s]': client.conf has no sections",
 				     section);
-	ret = sl_peer_conf_key(c, key, value, &cfg->relay, cfg->token, cfg->state_dir);
+	ret = sl_peer_conf_key(c, key, value, &cfg->relay, cfg->state_dir);
 	if (ret <= 0)
 		return ret;
 	if (!strcmp(key, "user")) {
@@ -35,8 +35,19 @@ static int client_conf_key(struct sl_conf *c, const char *section,
 		snprintf(cfg->user, sizeof(cfg->user), "%s", value);
 		return 0;
 	}
-	return sl_conf_error(c, "unknown key '%s' (known: relay, user, token, relay_fingerprint, state_dir)",
-			     key);
+	if (!strcmp(key, "certificate") || !strcmp(key, "password_file") ||
+	    !strcmp(key, "certificate_password_file")) {
+		char *out = !strcmp(key, "certificate") ? cfg->certificate :
+			    key[0] == 'p' ? cfg->password_file : cfg->certificate_password_file;
+
+		if (value[0] != '/' || strlen(value) >= sizeof(cfg->certificate))
+			return sl_conf_error(c, "%s: '%s' must be an absolute path", key, value);
+		snprintf(out, sizeof(cfg->certificate), "%s", value);
+		return 0;
+	}
+	return sl_conf_error(c, "unknown key '%s' (known: relay, user, certificate, "
+			     "password_file, certificate_password_file, relay_fingerprint, "
+			     "state_dir)", key);
 }
 
 int client_config_load(struct client_config *cfg, const char *path, char *err,
@@ -55,8 +66,8 @@ int client_config_load(struct client_config *cfg, const char *path, char *err,
 		snprintf(err, errlen, "%s", c.err);
 		return ret;
 	}
-	if (!cfg->relay.host[0] || !cfg->user[0] || !cfg->token[0]) {
-		snprintf(err, errlen, "%s: relay, user and token are required", path);
+	if (!cfg->relay.host[0] || !cfg->user[0] || !cfg->certificate[0]) {
+		snprintf(err, errlen, "%s: relay, user and certificate are required", path);
 		return -EINVAL;
 	}
 	snprintf(cfg->relay.pin_file, sizeof(cfg->relay.pin_file), "%s/known_relays",

@@ -8,6 +8,7 @@
 
 SSL *client_connect(struct client *c, uint32_t *hb_ms)
 {
+	struct sl_hello_ok ok;
 	const struct sl_relay_addr *relay = &c->cfg.relay;
 	struct nl_msg *hello;
 	char why[1024];
@@ -24,18 +25,18 @@ SSL *client_connect(struct client *c, uint32_t *hb_ms)
 	hello = sl_wire_new(SLUICE_CMD_CLIENT_HELLO, 1, 0);
 	if (hello && (nla_put_u32(hello, SLUICE_A_VERSION, SLUICE_PROTO_VERSION) ||
 		      nla_put_string(hello, SLUICE_A_NAME, c->cfg.user) ||
-		      nla_put(hello, SLUICE_A_TOKEN, (int)strlen(c->cfg.token),
-			      c->cfg.token))) {
+		      nla_put_string(hello, SLUICE_A_PASSWORD, c->password) ||
+		      (c->totp[0] && nla_put_string(hello, SLUICE_A_TOTP, c->totp)))) {
 		nlmsg_free(hello);
 		hello = NULL;
 	}
-	err = sl_peer_hello(ssl, hello, hb_ms, why, sizeof(why));
+	err = sl_peer_hello(ssl, hello, &ok, why, sizeof(why));
 	if (err) {
-		sl_log_err("relay %s:%u: %s%s", relay->host, relay->port, why,
-			   err == -EACCES ? " (check user and token in the configuration)" : "");
+		sl_log_err("relay %s:%u: %s", relay->host, relay->port, why);
 		sl_tls_close(ssl);
 		return NULL;
 	}
+	*hb_ms = ok.hb_ms;
 	sl_log_debug("logged in to %s:%u as %s", relay->host, relay->port, c->cfg.user);
 	return ssl;
 }

@@ -24,14 +24,17 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: sluice-client [-f FILE] [-d] [-v] [-h] COMMAND\n"
+		"usage: sluice-client [-f FILE] [-t CODE] [-d] [-v] [-h] COMMAND\n"
 		"commands:\n"
-		"  list                                  agents and devices on the relay\n"
+		"  list                                  agents and devices you may reach\n"
 		"  forward [AGENT/]DEVICE:PORT [--local HOST:PORT]\n"
 		"                                        forward a local port (default\n"
 		"                                        127.0.0.1:0, a free port) to the device\n"
 		"options:\n"
 		"  -f FILE  configuration (default ~/.config/sluice/client.conf)\n"
+		"  -t CODE  TOTP code, for accounts with TOTP (or $SLUICE_TOTP)\n"
+		"The password comes from password_file in the configuration,\n"
+		"$SLUICE_PASSWORD, or a prompt on the terminal.\n"
 		"  -d       debug logging\n"
 		"  -v       print the version and exit\n"
 		"  -h       this help\n");
@@ -66,8 +69,13 @@ int main(int argc, char **argv)
 	int opt, ret = 1;
 
 	client_config_default_path(conf_path, sizeof(conf_path));
-	while ((opt = getopt(argc, argv, "+f:dvh")) != -1) {
+	if (getenv("SLUICE_TOTP"))
+		snprintf(c.totp, sizeof(c.totp), "%s", getenv("SLUICE_TOTP"));
+	while ((opt = getopt(argc, argv, "+f:t:dvh")) != -1) {
 		switch (opt) {
+		case 't':
+			snprintf(c.totp, sizeof(c.totp), "%s", optarg);
+			break;
 		case 'f':
 			snprintf(conf_path, sizeof(conf_path), "%s", optarg);
 			break;
@@ -117,6 +125,8 @@ int main(int argc, char **argv)
 		sl_log_err("%s", err);
 		return 1;
 	}
+	if (client_identity_load(&c))
+		goto out;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
@@ -132,6 +142,7 @@ int main(int argc, char **argv)
 		ret = client_forward_main(&c, argv[optind + 1], local);
 	close(c.signal_fd);
 out:
+	client_identity_clear(&c);
 	SSL_CTX_free(c.tls);
 	return ret;
 }

@@ -34,13 +34,18 @@ static int error_reply(const struct sl_msg_in *m, char *why, size_t whylen)
 		return -EEXIST;
 	case SLUICE_E_VERSION:
 		return -EPROTONOSUPPORT;
+	case SLUICE_E_LOCKED:
+		return -ENOLCK;
+	case SLUICE_E_DISABLED:
+	case SLUICE_E_EXPIRED:
+		return -EKEYEXPIRED;
 	default:
 		return -EPROTO;
 	}
 }
 
-int sl_peer_hello(SSL *ssl, struct nl_msg *hello, uint32_t *hb_ms, char *why,
-		  size_t whylen)
+int sl_peer_hello(SSL *ssl, struct nl_msg *hello, struct sl_hello_ok *ok,
+		  char *why, size_t whylen)
 {
 	static __thread char buf[SLUICE_MSG_MAX];
 	struct sl_msg_in m;
@@ -60,9 +65,18 @@ int sl_peer_hello(SSL *ssl, struct nl_msg *hello, uint32_t *hb_ms, char *why,
 		snprintf(why, whylen, "relay answered HELLO with %s", sl_cmd_name(m.cmd));
 		return -EPROTO;
 	}
-	*hb_ms = nla_get_u32(m.tb[SLUICE_A_HEARTBEAT_MS]);
-	if (*hb_ms < 100)
-		*hb_ms = 100;
+	memset(ok, 0, sizeof(*ok));
+	ok->hb_ms = nla_get_u32(m.tb[SLUICE_A_HEARTBEAT_MS]);
+	if (ok->hb_ms < 100)
+		ok->hb_ms = 100;
+	if (m.tb[SLUICE_A_SECRET]) {
+		ok->has_secret = true;
+		memcpy(ok->secret, nla_data(m.tb[SLUICE_A_SECRET]), SLUICE_SECRET_LEN);
+	}
+	if (m.tb[SLUICE_A_STATE])
+		ok->state = nla_get_u8(m.tb[SLUICE_A_STATE]);
+	if (m.tb[SLUICE_A_DOMAIN])
+		snprintf(ok->domain, sizeof(ok->domain), "%s", sl_wire_str(&m, SLUICE_A_DOMAIN));
 	return 0;
 }
 
@@ -226,19 +240,25 @@ bool sl_heartbeat_dead(const struct sl_heartbeat *h, uint64_t *silent_ms)
 	return *silent_ms > 3 * h->interval_ms;
 }
 
-int sl_heartbeat_send_due(struct sl_heartbeat *h, SSL *ssl)
+bool sl_heartbeat_due(struct sl_heartbeat *h)
 {
 	uint64_t now = sl_now_ms();
 
 	if (now - h->last_tx_ms < h->interval_ms)
-		return 0;
+		return false;
 	h->last_tx_ms = now;
+	return true;
+}
+
+int sl_heartbeat_send_due(struct sl_heartbeat *h, SSL *ssl)
+{
+	if (!sl_heartbeat_due(h))
+		return 0;
 	return sl_msg_send_free(ssl, sl_wire_new(SLUICE_CMD_HEARTBEAT, 0, 0));
 }
 
 int sl_peer_conf_key(struct sl_conf *c, const char *key, const char *value,
-		     struct sl_relay_addr *relay, char token[SLUICE_TOKEN_MAX + 1],
-		     char state_dir[SL_STATE_DIR_MAX])
+		     struct sl_relay_addr *relay, char state_dir[SL_STATE_DIR_MAX])
 {
 	if (!strcmp(key, "relay")) {
 		if (sl_parse_hostport(value, 11444, relay->host, sizeof(relay->host),
@@ -247,13 +267,10 @@ int sl_peer_conf_key(struct sl_conf *c, const char *key, const char *value,
 					     value);
 		return 0;
 	}
-	if (!strcmp(key, "token")) {
-		if (strlen(value) > SLUICE_TOKEN_MAX)
-			return sl_conf_error(c, "token: longer than %d characters",
-					     SLUICE_TOKEN_MAX);
-		snprintf(token, SLUICE_TOKEN_MAX + 1, "%s", value);
-		return 0;
-	}
+	if (!strcmp(key, "token"))
+		return sl_conf_error(c, "token: shared tokens are gone: agents enroll with "
+				     "join_token, users log in with certificate and a "
+				     "password (docs/security.md)");
 	if (!strcmp(key, "relay_fingerprint")) {
 		if (sl_tls_fingerprint_parse(value, relay->fingerprint))
 			return sl_conf_error(c, "relay_fingerprint: '%s' is not sha256:<64 hex digits>",

@@ -23,13 +23,22 @@ struct sl_relay_addr {
 	int timeout_ms;
 };
 
+/* What a HELLO_OK said. */
+struct sl_hello_ok {
+	uint32_t hb_ms;			/* heartbeat interval, >= 100 */
+	bool has_secret;		/* to agents: the next secondary id */
+	unsigned char secret[SLUICE_SECRET_LEN];
+	uint8_t state;			/* to agents: enum sluice_agent_state */
+	char domain[SLUICE_DOMAIN_MAX + 1];
+};
+
 /*
- * Sends hello (consumed) and waits for HELLO_OK.  Returns 0 with the
- * heartbeat interval in *hb_ms; -EACCES, -EPROTO... with the relay's reason
- * in why.
+ * Sends hello (consumed) and waits for HELLO_OK.  Returns 0 with what it
+ * said in *ok; -EACCES (credentials), -ENOLCK (locked), -EKEYEXPIRED
+ * (disabled or expired), -EPROTO... with the relay's reason in why.
  */
-int sl_peer_hello(SSL *ssl, struct nl_msg *hello, uint32_t *hb_ms, char *why,
-		  size_t whylen);
+int sl_peer_hello(SSL *ssl, struct nl_msg *hello, struct sl_hello_ok *ok,
+		  char *why, size_t whylen);
 
 /*
  * Dials the relay and ATTACHes a data leg for a session.  With err_code
@@ -69,14 +78,13 @@ struct sl_conf;
 #define SL_STATE_DIR_MAX 1024
 
 /*
- * The configuration keys agent.conf and client.conf share: relay, token,
+ * The configuration keys agent.conf and client.conf share: relay,
  * relay_fingerprint and state_dir.  Returns 0 when key was one of them and
  * its value is good, 1 when key is not one of them, or -EINVAL with the
  * reason in c->err.
  */
 int sl_peer_conf_key(struct sl_conf *c, const char *key, const char *value,
-		     struct sl_relay_addr *relay, char token[SLUICE_TOKEN_MAX + 1],
-		     char state_dir[SL_STATE_DIR_MAX]);
+		     struct sl_relay_addr *relay, char state_dir[SL_STATE_DIR_MAX]);
 
 /* Heartbeat bookkeeping of a control connection (agent and client). */
 struct sl_heartbeat {
@@ -90,7 +98,9 @@ void sl_heartbeat_start(struct sl_heartbeat *h, uint32_t interval_ms);
 int sl_heartbeat_timeout(const struct sl_heartbeat *h);
 /* True when the peer has been silent for three intervals. */
 bool sl_heartbeat_dead(const struct sl_heartbeat *h, uint64_t *silent_ms);
-/* Sends a HEARTBEAT if one is due.  0 or -EIO. */
+/* True when a heartbeat is due; the caller sends it now (counted as sent). */
+bool sl_heartbeat_due(struct sl_heartbeat *h);
+/* Sends a bare HEARTBEAT if one is due.  0 or -EIO. */
 int sl_heartbeat_send_due(struct sl_heartbeat *h, SSL *ssl);
 
 #endif

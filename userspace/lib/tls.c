@@ -449,3 +449,14 @@ time_t sl_tls_cert_not_after(const char *cert_path)
 	X509_free(x);
 	return t;
 }
+
+int sl_tls_ctx_use_identity(SSL_CTX *ctx, EVP_PKEY *key, X509 *cert, char *why,
+			    size_t whylen)
+{
+	if (SSL_CTX_use_certificate(ctx, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey(ctx, key) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+		ssl_reason(why, whylen, "the certificate and key do not go together");
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -28,6 +28,9 @@ SSL_CTX *sl_tls_server_ctx(const char *key, const char *cert, char *why,
 			   size_t whylen);
 /* TLS 1.3 client context; the relay is authenticated by its pin. */
 SSL_CTX *sl_tls_client_ctx(char *why, size_t whylen);
+/* Presents cert (with key) to the relay: agents and users, mutual TLS. */
+int sl_tls_ctx_use_identity(SSL_CTX *ctx, EVP_PKEY *key, X509 *cert, char *why,
+			    size_t whylen);
 
 /* SPKI SHA-256 of a certificate as "sha256:<hex>". 0 or -EINVAL. */
 int sl_tls_fingerprint(X509 *cert, char out[SL_FP_STRLEN]);

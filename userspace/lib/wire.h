@@ -34,6 +34,14 @@ struct sl_device_info {
 	struct sl_ports ports;
 };
 
+/* A kernel denial counter as the agent reports it in its heartbeat. */
+struct sl_denial {
+	char device[SLUICE_NAME_MAX + 1];	/* "" when no device's address */
+	uint16_t port;
+	uint8_t proto;
+	uint64_t count;
+};
+
 /*
  * Checks the first SL_WIRE_HDRLEN bytes of a message read from a stream and
  * returns the total message length to read, or -EBADMSG with a reason in why
@@ -63,6 +71,30 @@ int sl_wire_put_device(struct nl_msg *msg, const struct sl_device_info *dev);
  */
 int sl_wire_get_devices(const struct nlattr *devices,
 			struct sl_device_info **out);
+
+/* Adds a SLUICE_A_DENIALS list of n counters; 0 or -EMSGSIZE. */
+int sl_wire_put_denials(struct nl_msg *msg, const struct sl_denial *d,
+			unsigned int n);
+/*
+ * Decodes a SLUICE_A_DENIALS attribute already checked by sl_wire_parse into
+ * out[SLUICE_DENIALS_MAX].  Returns the count, or -EBADMSG.
+ */
+int sl_wire_get_denials(const struct nlattr *denials, struct sl_denial *out);
+/* The nests of operator replies (include/uapi/sluice.h). */
+enum sl_nest {
+	SL_NEST_STATUS = 0,	/* SLUICE_A_STATUS, enum sluice_status_attr */
+	SL_NEST_AGENT = 1,	/* elements of SLUICE_A_AGENTS */
+	SL_NEST_SESSION = 2,	/* elements of SLUICE_A_SESSIONS */
+	SL_NEST_CERT = 3,	/* elements of SLUICE_A_CERTS */
+	SL_NEST_CHANGE = 4,	/* elements of SLUICE_A_CHANGES */
+};
+
+/*
+ * Splits one operator nest of a message that sl_wire_parse accepted into tb,
+ * which has room for the nest's enum: ..._A_MAX + 1 entries.  0 or -EBADMSG.
+ */
+int sl_wire_nest(enum sl_nest kind, const struct nlattr *nest,
+		 struct nlattr **tb);
 
 /* Shorthands for building ERROR messages and reading common attributes. */
 struct nl_msg *sl_wire_error(uint32_t seq, enum sluice_err code,

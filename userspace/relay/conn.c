@@ -38,6 +38,7 @@ struct relay_conn *relay_conn_accept(struct relay *r, int fd,
 	c->accepted_ms = r->now_ms;
 	c->deadline_ms = r->now_ms + r->cfg.handshake_timeout_ms;
 	c->last_rx_ms = c->last_tx_ms = r->now_ms;
+	c->heartbeat_ms = r->cfg.heartbeat_ms;
 	LIST_INIT(&c->sessions);
 	ev.data.ptr = c;
 	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
@@ -76,8 +77,16 @@ void relay_conn_close(struct relay *r, struct relay_conn *c, const char *why)
 
 	if (c->kind == CONN_CLOSED)
 		return;
-	if (c->kind == CONN_AGENT || c->kind == CONN_CLIENT)
+	if (c->auth_job) {
+		relay_passwork_forget(r, c->auth_job);
+		c->auth_job = NULL;
+	}
+	if (c->kind == CONN_AGENT || c->kind == CONN_CLIENT) {
 		sl_log_info("%s %s disconnected (%s)", kind_name(c), c->name, why);
+		relay_audit(r, c->kind == CONN_AGENT ? "agent.disconnect" : "user.disconnect",
+			    c->name, NULL, c->agent ? c->agent->domain : NULL, c->addr,
+			    "closed", "%s", why);
+	}
 	else if (c->kind == CONN_NEW)
 		sl_log_debug("connection from %s closed (%s)", c->addr, why);
 	if (c->kind == CONN_AGENT || c->kind == CONN_CLIENT)
@@ -340,7 +349,7 @@ void relay_conn_event(struct relay *r, struct relay_conn *c, uint32_t events)
 
 void relay_conn_tick(struct relay *r, struct relay_conn *c)
 {
-	uint64_t hb = r->cfg.heartbeat_ms;
+	uint64_t hb = c->heartbeat_ms;
 	char why[96];
 
 	if (c->kind == CONN_NEW || c->kind == CONN_HTTP || c->close_after_flush) {

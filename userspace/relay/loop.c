@@ -19,17 +19,42 @@
 
 #include "clock.h"
 #include "admission.h"
+#include "ctl.h"
 #include "log.h"
 #include "relay.h"
 
 
 static int signal_fd = -1;
 
+/* Starts the io_uring workers; without them sessions are pumped here. */
+static void dataplane_init(struct relay *r)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_DATAPLANE };
+	char why[256] = "";
+	int ret;
+
+	r->dp_efd = -1;
+	ret = relay_dp_init(&r->dp, (unsigned int)r->cfg.data_threads, &r->dp_efd,
+			    why, sizeof(why));
+	if (!ret && r->dp && epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->dp_efd, &ev) == -1) {
+		snprintf(why, sizeof(why), "epoll_ctl: %s", strerror(errno));
+		relay_dp_uninit(r->dp, relay_session_dp_done, r);
+		r->dp = NULL;
+		ret = -1;
+	}
+	if (ret)
+		sl_log_warn("data plane unavailable (%s): sessions are relayed by "
+			    "the control loop", why);
+	else
+		sl_log_info("data plane: %s", relay_dp_describe(r->dp));
+}
+
 int relay_loop_init(struct relay *r, char *why, size_t whylen)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t mask;
 	unsigned int i;
+	int ret;
 
 	LIST_INIT(&r->conns);
 	LIST_INIT(&r->dead_conns);
@@ -67,7 +92,13 @@ int relay_loop_init(struct relay *r, char *why, size_t whylen)
 	}
 	ev.data.u64 = TAG_SIGNAL;
 	epoll_ctl(r->epfd, EPOLL_CTL_ADD, signal_fd, &ev);
-	return relay_http_init(r, why, whylen);
+	ret = relay_http_init(r, why, whylen);
+	if (ret)
+		return ret;
+	/* After the metrics listener: tests (and operators) take "listening
+	 * on" to mean the relay's ports are up. */
+	dataplane_init(r);
+	return relay_ctl_init(r, why, whylen);
 }
 
 static void set_listeners(struct relay *r, bool on)
@@ -148,6 +179,7 @@ static void tick(struct relay *r)
 		relay_conn_tick(r, c);
 	}
 	relay_sessions_tick(r);
+	relay_identity_tick(r);
 	if (r->listen_paused)
 		set_listeners(r, true);
 }
@@ -185,21 +217,29 @@ static void run_again(struct relay *r)
 	}
 }
 
+/* A quarter of the heartbeat interval, between 25 ms and 1 s. */
+static uint64_t tick_period(uint64_t heartbeat_ms)
+{
+	uint64_t t = heartbeat_ms / 4;
+
+	return t > 1000 ? 1000 : t < 25 ? 25 : t;
+}
+
 int relay_loop_run(struct relay *r)
 {
 	struct epoll_event ev[128];
-	uint64_t tick_ms = r->cfg.heartbeat_ms / 4, next_tick;
+	uint64_t tick_ms = tick_period(r->cfg.heartbeat_ms), next_tick;
 	int n, i;
 
-	if (tick_ms > 1000)
-		tick_ms = 1000;
-	if (tick_ms < 25)
-		tick_ms = 25;
 	next_tick = sl_now_ms() + tick_ms;
 	while (!r->stop) {
 		int timeout = LIST_EMPTY(&r->again) ?
 				      (int)(next_tick > r->now_ms ? next_tick - r->now_ms : 0) :
 				      0;
+		int ctl_ms = relay_ctl_timeout_ms(r);
+
+		if (ctl_ms >= 0 && ctl_ms < timeout)
+			timeout = ctl_ms;
 
 		n = epoll_wait(r->epfd, ev, 128, timeout);
 		if (n == -1) {
@@ -216,6 +256,12 @@ int relay_loop_run(struct relay *r)
 				accept_all(r, r->listen_fd[tag]);
 			} else if (tag == TAG_METRICS) {
 				relay_http_accept(r);
+			} else if (tag == TAG_PASSWORK) {
+				relay_passwork_event(r);
+			} else if (tag == TAG_DATAPLANE) {
+				relay_dp_reap(r->dp, relay_session_dp_done, r);
+			} else if (tag == TAG_CTL) {
+				relay_ctl_event(r);
 			} else if (tag == TAG_SIGNAL) {
 				struct signalfd_siginfo si;
 
@@ -228,8 +274,13 @@ int relay_loop_run(struct relay *r)
 			}
 		}
 		run_again(r);
+		relay_ctl_run(r);
 		if (r->now_ms >= next_tick) {
 			tick(r);
+			/* A reload may lower heartbeat_interval; connections
+			 * made before keep theirs: follow the smallest. */
+			if (tick_period(r->cfg.heartbeat_ms) < tick_ms)
+				tick_ms = tick_period(r->cfg.heartbeat_ms);
 			next_tick = r->now_ms + tick_ms;
 		}
 		reap(r);
@@ -244,7 +295,12 @@ void relay_loop_uninit(struct relay *r)
 
 	while ((c = LIST_FIRST(&r->conns)))
 		relay_conn_close(r, c, "relay shutting down");
+	/* Sessions in the data plane end there, and come back to be freed. */
+	r->now_ms = sl_now_ms();
+	relay_dp_uninit(r->dp, relay_session_dp_done, r);
+	r->dp = NULL;
 	reap(r);
+	relay_ctl_uninit(r);
 	for (i = 0; i < r->nlisten; i++)
 		close(r->listen_fd[i]);
 	if (r->metrics_fd >= 0)

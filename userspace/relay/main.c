@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "admission.h"
 #include "log.h"
 #include "relay.h"
@@ -28,13 +29,27 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: sluice-relay [-f FILE] [-d] [-n] [-v] [-h]\n"
+		"usage: sluice-relay [-f FILE] [-d] [-n] [-v] [-h] [COMMAND ...]\n"
 		"  -f FILE  configuration file (default /etc/sluice/relay.conf)\n"
 		"  -d       debug logging\n"
 		"  -n       check the configuration and exit\n"
 		"  -v       print the version and exit\n"
 		"  -h       this help\n"
-		"Logs go to stderr.  See docs/configuration.md for the keys.\n");
+		"Without a command the relay runs; logs go to stderr.  See\n"
+		"docs/configuration.md for the keys.\n"
+		"Operator commands (on the state directory; a running relay applies\n"
+		"them within a second; every change is audited):\n"
+		"  domain add PATH | list | remove PATH\n"
+		"  token create DOMAIN [--ttl 24h] [--count N] | list | revoke ID\n"
+		"  agent list | show NAME | attach NAME [DOMAIN] | reset NAME\n"
+		"        | disable NAME | remove NAME\n"
+		"  user add NAME [--expires YYYY-MM-DD] | list | show NAME | disable NAME\n"
+		"       | enable NAME | unlock NAME | passwd NAME | totp-enable NAME\n"
+		"       | cert-issue NAME --out FILE.p12 | cert-revoke SERIAL\n"
+		"  grant add USER DOMAIN [--role user|administrator] [--window SPEC]\n"
+		"        | list [USER] | remove ID\n"
+		"  audit-verify [FILE]     check the audit log's hash chain\n"
+		"Passwords: --password-file FILE, else one line on stdin, else a prompt.\n");
 }
 
 static int prepare_state(struct relay *r, char *key, char *cert, size_t len)
@@ -81,7 +96,7 @@ int main(int argc, char **argv)
 	static struct relay r;
 	int opt, ret = 1;
 
-	while ((opt = getopt(argc, argv, "f:dnvh")) != -1) {
+	while ((opt = getopt(argc, argv, "+f:dnvh")) != -1) {
 		switch (opt) {
 		case 'f':
 			conf_path = optarg;
@@ -103,8 +118,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "sluice-relay: unexpected argument '%s'\n", argv[optind]);
+	if (optind != argc && !relay_admin_is_command(argv[optind])) {
+		fprintf(stderr, "sluice-relay: unknown command '%s'\n", argv[optind]);
 		usage(stderr);
 		return 2;
 	}
@@ -115,12 +130,34 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sluice-relay: %s\n", err);
 		return 1;
 	}
+	if (r.cfg.timezone[0]) {
+		/* Grant time windows are wall-clock times of this zone. */
+		setenv("TZ", r.cfg.timezone, 1);
+		tzset();
+	}
+	if (optind != argc) {
+		char why[1024];
+
+		sl_log_init("sluice-relay", debug, false);
+		if (mkdir(r.cfg.state_dir, 0700) == -1 && errno != EEXIST) {
+			fprintf(stderr, "sluice-relay: cannot create state_dir %s: %s\n",
+				r.cfg.state_dir, strerror(errno));
+			return 1;
+		}
+		if (sl_tls_identity_ensure(r.cfg.state_dir, why, sizeof(why)) < 0 &&
+		    strcmp(argv[optind], "audit-verify")) {
+			fprintf(stderr, "sluice-relay: %s\n", why);
+			return 1;
+		}
+		return relay_admin_main(&r, argc - optind, argv + optind);
+	}
 	if (check_only) {
 		printf("%s: configuration OK\n", conf_path);
 		return 0;
 	}
 	r.epfd = -1;
 	r.metrics_fd = -1;
+	r.conf_path = conf_path;
 	r.started = time(NULL);
 	if (prepare_state(&r, key, cert, sizeof(key)))
 		return 1;
@@ -129,7 +166,15 @@ int main(int argc, char **argv)
 		sl_log_err("%s", err);
 		return 1;
 	}
+	if (relay_identity_init(&r, err, sizeof(err))) {
+		sl_log_err("%s", err);
+		goto out;
+	}
 	if (relay_loop_init(&r, err, sizeof(err))) {
+		sl_log_err("%s", err);
+		goto out;
+	}
+	if (relay_passwork_start(&r, err, sizeof(err))) {
 		sl_log_err("%s", err);
 		goto out;
 	}
@@ -146,7 +191,9 @@ int main(int argc, char **argv)
 	ret = relay_loop_run(&r) ? 1 : 0;
 out:
 	relay_admission_stop(&r);
+	relay_passwork_stop(&r);
 	relay_loop_uninit(&r);
+	relay_identity_uninit(&r);
 	SSL_CTX_free(r.tls);
 	return ret;
 }

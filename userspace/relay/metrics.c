@@ -38,10 +38,18 @@ const char *const relay_hs_fail_names[__HS_FAIL_MAX] = {
 };
 
 const char *const relay_auth_fail_names[__AUTH_FAIL_MAX] = {
-	[AUTH_FAIL_TOKEN] = "bad_token",
 	[AUTH_FAIL_VERSION] = "bad_version",
 	[AUTH_FAIL_DUPLICATE] = "duplicate",
 	[AUTH_FAIL_SESSION_TOKEN] = "bad_session_token",
+	[AUTH_FAIL_NO_CERT] = "no_certificate",
+	[AUTH_FAIL_BAD_CERT] = "bad_certificate",
+	[AUTH_FAIL_UNKNOWN] = "unknown_identity",
+	[AUTH_FAIL_PASSWORD] = "bad_password",
+	[AUTH_FAIL_TOTP] = "bad_totp",
+	[AUTH_FAIL_LOCKED] = "locked",
+	[AUTH_FAIL_DISABLED] = "disabled",
+	[AUTH_FAIL_JOIN_TOKEN] = "bad_join_token",
+	[AUTH_FAIL_STALE_SECRET] = "stale_secondary_id",
 };
 
 static const char *const ra_drop_names[RA_DROP_MAX] = {
@@ -192,6 +200,16 @@ static void process_metrics(struct out *o, const struct relay *r)
 	      "Start time of the process since unix epoch in seconds.", (double)r->started);
 }
 
+static unsigned int kernel_enforced(struct relay *r)
+{
+	struct relay_agent *a, *tmp;
+	unsigned int n = 0;
+
+	HASH_ITER(hh, r->agents, a, tmp)
+		n += a->enforcement == SLUICE_ENFORCE_KERNEL;
+	return n;
+}
+
 char *relay_metrics_render(struct relay *r, size_t *len)
 {
 	const struct relay_stats *st = &r->stats;
@@ -202,7 +220,10 @@ char *relay_metrics_render(struct relay *r, size_t *len)
 	struct relay_session *s, *tmp;
 	struct relay_conn *c;
 	struct out o = { 0 };
-	uint64_t bytes[2] = { st->bytes_to_device, st->bytes_to_client };
+	uint64_t bytes[2] = { st->bytes_to_device + relay_dp_bytes(r->dp, PATH_USERSPACE, 0),
+			      st->bytes_to_client + relay_dp_bytes(r->dp, PATH_USERSPACE, 1) };
+	uint64_t kbytes[2] = { relay_dp_bytes(r->dp, PATH_KTLS, 0),
+			       relay_dp_bytes(r->dp, PATH_KTLS, 1) };
 	uint64_t drops[RA_DROP_MAX];
 
 	o.cap = 16384;
@@ -222,6 +243,13 @@ char *relay_metrics_render(struct relay *r, size_t *len)
 	meta(&o, "sluice_build_info", "gauge", "Version of the running relay; the value is 1.");
 	put(&o, "sluice_build_info{version=\"%s\"} 1\n", SLUICE_VERSION);
 	gauge(&o, "sluice_agents_connected", "Agents with a live control connection.", agents);
+	gauge(&o, "sluice_agents_kernel_enforced",
+	      "Connected agents whose device rules the kernel enforces (eBPF).",
+	      kernel_enforced(r));
+	meta(&o, "sluice_agent_kernel_denials_total", "counter",
+	     "Device connections the agents' kernel rules refused, as their heartbeats report.");
+	put(&o, "sluice_agent_kernel_denials_total %llu\n",
+	    (unsigned long long)st->kernel_denials);
 	gauge(&o, "sluice_clients_connected", "Clients with a live control connection.", clients);
 	gauge(&o, "sluice_connections_pending",
 	      "Connections in the TLS handshake or before their first message.", pending);
@@ -235,12 +263,22 @@ char *relay_metrics_render(struct relay *r, size_t *len)
 	     "Sessions that started relaying, by data path.");
 	put(&o, "sluice_sessions_started_total{path=\"userspace\"} %llu\n",
 	    (unsigned long long)st->sessions_started_userspace);
+	put(&o, "sluice_sessions_started_total{path=\"ktls\"} %llu\n",
+	    (unsigned long long)st->sessions_started_ktls);
+	meta(&o, "sluice_sessions_relayed_total", "counter",
+	     "Sessions ended after they started relaying, by the data path they took.");
+	labelled(&o, "sluice_sessions_relayed_total", "path", relay_path_names,
+		 st->sessions_ended_path, __PATH_MAX);
 	meta(&o, "sluice_relayed_bytes_total", "counter",
 	     "Stream bytes relayed, by direction and data path.");
 	put(&o, "sluice_relayed_bytes_total{direction=\"%s\",path=\"userspace\"} %llu\n", dirs[0],
 	    (unsigned long long)bytes[0]);
 	put(&o, "sluice_relayed_bytes_total{direction=\"%s\",path=\"userspace\"} %llu\n", dirs[1],
 	    (unsigned long long)bytes[1]);
+	put(&o, "sluice_relayed_bytes_total{direction=\"%s\",path=\"ktls\"} %llu\n", dirs[0],
+	    (unsigned long long)kbytes[0]);
+	put(&o, "sluice_relayed_bytes_total{direction=\"%s\",path=\"ktls\"} %llu\n", dirs[1],
+	    (unsigned long long)kbytes[1]);
 	meta(&o, "sluice_handshakes_total", "counter", "TLS handshakes completed.");
 	put(&o, "sluice_handshakes_total %llu\n", (unsigned long long)st->handshakes);
 	meta(&o, "sluice_handshake_failures_total", "counter",
@@ -269,6 +307,15 @@ char *relay_metrics_render(struct relay *r, size_t *len)
 	      relay_admission_in_kernel(r));
 	gauge(&o, "sluice_source_lockouts_active", "Sources locked out after failed logins.",
 	      relay_admission_lockouts(r));
+	meta(&o, "sluice_enrollments_total", "counter", "Agent enrollments, by outcome.");
+	put(&o, "sluice_enrollments_total{outcome=\"refused\"} %llu\n",
+	    (unsigned long long)st->enrollments[0]);
+	put(&o, "sluice_enrollments_total{outcome=\"ok\"} %llu\n",
+	    (unsigned long long)st->enrollments[1]);
+	meta(&o, "sluice_audit_write_failures_total", "counter",
+	     "Audit records that could not be written.");
+	put(&o, "sluice_audit_write_failures_total %llu\n",
+	    (unsigned long long)st->audit_failures);
 	meta(&o, "sluice_metrics_requests_total", "counter", "HTTP requests to this endpoint.");
 	put(&o, "sluice_metrics_requests_total %llu\n", (unsigned long long)st->http_requests);
 	meta(&o, "sluice_certificate_expiry_timestamp_seconds", "gauge",

@@ -2,7 +2,9 @@
 /*
  * sluice-relay internals.
  *
- * Threading: one thread, one epoll loop (loop.c).  Every socket is a struct
+ * Threading: one control thread with one epoll loop (loop.c), plus the
+ * data-plane workers (dataplane.c) that relay active sessions; everything
+ * in this header belongs to the control thread.  Every socket is a struct
  * relay_conn; it is an agent or client control connection, or a data leg of
  * a session.  Objects are never freed while an epoll batch is being handled:
  * relay_conn_close() and relay_session_close() only unlink and mark, and the
@@ -19,6 +21,7 @@
 #include <time.h>
 #include <uthash.h>
 
+#include "dataplane.h"
 #include "net.h"
 #include "pump.h"
 #include "stats.h"
@@ -33,6 +36,9 @@
 /* epoll tags below any pointer: listeners, then these. */
 #define TAG_SIGNAL RELAY_LISTEN_MAX
 #define TAG_METRICS (RELAY_LISTEN_MAX + 1)
+#define TAG_PASSWORK (RELAY_LISTEN_MAX + 2)
+#define TAG_DATAPLANE (RELAY_LISTEN_MAX + 3)
+#define TAG_CTL (RELAY_LISTEN_MAX + 4)
 
 /* An address prefix of the metrics allow-list. */
 struct sl_cidr {
@@ -50,8 +56,6 @@ struct relay_config {
 	struct relay_listen listen[RELAY_LISTEN_MAX];
 	unsigned int nlisten;
 	char state_dir[1024];
-	char agent_token[SLUICE_TOKEN_MAX + 1];
-	char client_token[SLUICE_TOKEN_MAX + 1];
 	uint64_t heartbeat_ms;
 	uint64_t handshake_timeout_ms;
 	uint64_t max_sessions;
@@ -65,6 +69,20 @@ struct relay_config {
 	unsigned int nblocklist;
 	uint64_t source_lockout_failures; /* 0: never lock sources out */
 	uint64_t source_lockout_ms;	/* lockout and failure window */
+	bool approval_mode;		/* new agents wait for an operator */
+	uint64_t login_failures;	/* account locks after this many; 0 never */
+	uint64_t login_lockout_ms;	/* lockout and failure window */
+	uint64_t agent_cert_days;
+	uint64_t user_cert_days;
+	char timezone[64];		/* grant time windows; "" : the system's */
+	char audit_log[1100];
+	char audit_syslog[300];		/* "", off, local[:PATH], udp:H:P, tcp:H:P */
+	uint64_t data_threads;		/* io_uring workers; 0: relay in the loop */
+	bool ctl_on;			/* control_port_id is not "off" */
+	uint32_t ctl_port_id;		/* netlink port id of sluicectl's socket */
+	bool ctl_admin_set;		/* control_admin_group given */
+	unsigned int ctl_admin_gid;	/* its gid, resolved when the file is read */
+	char ctl_admin_group[64];	/* as written in the file */
 };
 
 enum relay_conn_kind {
@@ -78,12 +96,22 @@ enum relay_conn_kind {
 
 struct relay_session;
 struct relay_admission;
+struct store;
+struct sl_ca;
+struct sl_audit;
+struct sl_cert_info;
+struct relay_ctl;
 
 struct relay_agent {
 	char name[SLUICE_NAME_MAX + 1];
 	struct relay_conn *conn;
 	struct sl_device_info *devices;
 	unsigned int ndevices;
+	char domain[SLUICE_DOMAIN_MAX + 1];
+	bool pending;			/* enrolled, not approved: offers nothing */
+	bool switch_off;		/* the site turned remote access off */
+	uint8_t enforcement;		/* enum sluice_enforcement, 0: not said */
+	uint64_t denials_reported;	/* sum of its last heartbeat's counters */
 	UT_hash_handle hh;
 };
 
@@ -109,7 +137,9 @@ struct relay_conn {
 
 	uint64_t accepted_ms;
 	uint64_t deadline_ms;	/* CONN_NEW, CONN_HTTP: end of the window */
+	struct relay_auth_job *auth_job; /* CONN_NEW: password check running */
 	uint64_t last_rx_ms, last_tx_ms;
+	uint64_t heartbeat_ms;	/* interval in force when it was accepted */
 
 	struct relay_agent *agent;	/* CONN_AGENT */
 	struct relay_session *session;	/* CONN_LEG */
@@ -135,6 +165,7 @@ struct relay_session {
 	struct relay_conn *legs[2];	/* client and agent data legs */
 	uint32_t client_seq;		/* seq of the OPEN */
 	char user[SLUICE_NAME_MAX + 1];
+	char client_addr[SL_ADDRSTRLEN];	/* the user's address, for the audit log */
 	char agent[SLUICE_NAME_MAX + 1];
 	char device[SLUICE_NAME_MAX + 1];
 	uint16_t port;
@@ -142,8 +173,12 @@ struct relay_session {
 	bool pumping;
 	bool on_again;
 	enum relay_outcome outcome;
-	uint64_t counted[2];		/* pump bytes already in the stats */			/* in relay.again: budget ran out */
-	struct sl_pump pump;
+	uint64_t counted[2];		/* pump bytes already in the stats */
+	struct sl_pump pump;		/* relayed in the loop (no data plane) */
+	uint64_t dp_handle;		/* relayed by a data-plane worker */
+	bool dp_done;			/* its result came back */
+	uint64_t dp_bytes[2];		/* from the result: to device, to client */
+	enum relay_path path;
 	UT_hash_handle hh;
 	LIST_ENTRY(relay_session) link;	/* graveyard */
 	LIST_ENTRY(relay_session) again_link;
@@ -159,6 +194,14 @@ struct relay {
 	int metrics_fd;
 	struct relay_stats stats;
 	struct relay_admission *admission;	/* admission.c */
+	struct store *store;		/* state.db (identity.c) */
+	struct sl_ca *agent_ca, *user_ca;
+	X509_STORE *verify_store;	/* both CAs */
+	struct sl_audit *audit;		/* journal.c */
+	struct relay_passwork *passwork; /* passwork.c */
+	uint64_t store_polled_ms;
+	struct relay_ctl *ctl;			/* ctl.c: sluicectl's socket */
+	const char *conf_path;			/* re-read by sluicectl reload */
 	time_t started;			/* wall clock, for uptime */
 	time_t cert_not_after;		/* relay certificate expiry */
 	bool listen_paused;
@@ -171,7 +214,72 @@ struct relay {
 	LIST_HEAD(, relay_session) again; /* pumps to step again at once */
 	uint64_t now_ms;
 	volatile int stop;
+	struct relay_dp *dp;		/* NULL: sessions are relayed in the loop */
+	int dp_efd;			/* its completion eventfd, in epfd */
 };
+
+/* identity.c: store, CAs and the client-certificate side of TLS */
+int relay_identity_init(struct relay *r, char *why, size_t whylen);
+void relay_identity_uninit(struct relay *r);
+/* The verified peer certificate of c: 0, -ENOKEY (none), -EKEYREJECTED. */
+int relay_peer_cert(struct relay_conn *c, struct sl_cert_info *info, char *why,
+		    size_t whylen);
+/* Timer: audit day boundaries; operator changes reach live connections. */
+void relay_identity_tick(struct relay *r);
+
+/* journal.c: audit records (fsync'd before the relay answers) */
+int relay_audit_open(struct relay *r, char *why, size_t whylen);
+void relay_audit_close(struct relay *r);
+bool relay_audit_syslog_valid(const char *v);
+void relay_audit(struct relay *r, const char *event, const char *actor,
+		 const char *object, const char *domain, const char *source,
+		 const char *outcome, const char *fmt, ...)
+	__attribute__((format(printf, 8, 9)));
+
+/*
+ * passwork.c: a client login waiting for its Argon2id check, which runs
+ * on a worker thread.  conn is cleared (under the worker's lock) when the
+ * connection closes first.
+ */
+struct relay_auth_job {
+	struct relay_conn *conn;
+	uint32_t seq;
+	char name[SLUICE_NAME_MAX + 1];
+	char totp[SLUICE_TOTP_MAX + 1];	/* "" : none sent */
+	char phc[256];
+	char password[SLUICE_PASSWORD_MAX + 1];
+	int result;			/* sl_password_verify() */
+	struct relay_auth_job *next;
+};
+struct relay_passwork;
+int relay_passwork_start(struct relay *r, char *why, size_t whylen);
+void relay_passwork_stop(struct relay *r);
+void relay_passwork_submit(struct relay *r, struct relay_auth_job *j);
+void relay_passwork_forget(struct relay *r, struct relay_auth_job *j);
+void relay_passwork_event(struct relay *r);	/* TAG_PASSWORK */
+
+/* login.c: HELLOs of agents and clients; enroll.c: ENROLL */
+void relay_login_client_finish(struct relay *r, struct relay_conn *c,
+			       const struct relay_auth_job *j);
+void relay_login_agent(struct relay *r, struct relay_conn *c, struct sl_msg_in *m);
+void relay_login_client(struct relay *r, struct relay_conn *c, struct sl_msg_in *m);
+void relay_enroll(struct relay *r, struct relay_conn *c, struct sl_msg_in *m);
+/* Refuses the first message of c: ERROR, then close. */
+void relay_refuse(struct relay *r, struct relay_conn *c, uint32_t seq,
+		  enum sluice_err code, const char *text);
+
+/* access.c: a user's grants, read once per request */
+struct store_grant;
+struct relay_grants {
+	const char *user;
+	struct store_grant *g;
+	size_t n;
+};
+int relay_grants_load(struct relay *r, const char *user, struct relay_grants *g);
+void relay_grants_free(struct relay_grants *g);
+/* May the user reach agent a now?  0, or an SLUICE_E_* with the rule in why. */
+int relay_access(const struct relay_grants *g, const struct relay_agent *a,
+		 char *why, size_t whylen);
 
 /* config.c */
 void relay_config_defaults(struct relay_config *cfg);
@@ -197,6 +305,12 @@ void relay_conn_tick(struct relay *r, struct relay_conn *c);
 void relay_control_dispatch(struct relay *r, struct relay_conn *c,
 			    struct sl_msg_in *m);
 void relay_agent_remove(struct relay *r, struct relay_agent *a);
+struct store_agent;
+/* After a successful login: the connection becomes an agent or a client. */
+void relay_agent_register(struct relay *r, struct relay_conn *c, struct sl_msg_in *m,
+			  const struct store_agent *row, const unsigned char *secret);
+void relay_client_register(struct relay *r, struct relay_conn *c, const char *user,
+			   uint32_t seq);
 
 /* http.c: the metrics endpoint's connections */
 int relay_http_init(struct relay *r, char *why, size_t whylen);
@@ -231,5 +345,8 @@ void relay_sessions_of_conn_close(struct relay *r, struct relay_conn *c,
 void relay_sessions_tick(struct relay *r);
 struct relay_session *relay_session_find(struct relay *r, uint64_t id);
 void relay_session_free(struct relay_session *s);
+/* The data plane's completion callback (relay_dp_reap): arg is the relay. */
+void relay_session_dp_done(void *arg, void *cookie,
+			   const struct relay_dp_result *res);
 
 #endif

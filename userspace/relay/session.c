@@ -72,6 +72,7 @@ struct relay_session *relay_session_open(struct relay *r,
 	s->port = port;
 	s->created_ms = r->now_ms;
 	snprintf(s->user, sizeof(s->user), "%s", client->name);
+	snprintf(s->client_addr, sizeof(s->client_addr), "%s", client->addr);
 	snprintf(s->agent, sizeof(s->agent), "%s", agent->name);
 	snprintf(s->device, sizeof(s->device), "%s", device);
 	LIST_INSERT_HEAD(&client->sessions, s, ctl_link[0]);
@@ -105,7 +106,7 @@ enum relay_outcome relay_outcome_of(enum sluice_err code)
 /* Adds the bytes moved since the last call to the relay's counters. */
 static void count_bytes(struct relay *r, struct relay_session *s)
 {
-	if (!s->pumping)
+	if (!s->pumping || s->dp_handle)	/* the workers count their own */
 		return;
 	r->stats.bytes_to_device += s->pump.end[0].rx_bytes - s->counted[0];
 	r->stats.bytes_to_client += s->pump.end[1].rx_bytes - s->counted[1];
@@ -113,27 +114,73 @@ static void count_bytes(struct relay *r, struct relay_session *s)
 	s->counted[1] = s->pump.end[1].rx_bytes;
 }
 
+#define SESSION_OBJECT(s, buf) \
+	(snprintf(buf, sizeof(buf), "%s/%s:%u", (s)->agent, (s)->device, (s)->port), buf)
+
+static void audit_open(struct relay *r, struct relay_session *s)
+{
+	char object[2 * SLUICE_NAME_MAX + 16];
+
+	relay_audit(r, "session.open", s->user, SESSION_OBJECT(s, object), NULL,
+		    s->client_addr, "ok", "session %016llx",
+		    (unsigned long long)s->id);
+}
+
+static void audit_close(struct relay *r, struct relay_session *s, const char *why,
+			uint64_t to_dev, uint64_t to_cl)
+{
+	char object[2 * SLUICE_NAME_MAX + 16];
+
+	relay_audit(r, "session.close", s->user, SESSION_OBJECT(s, object), NULL,
+		    s->client_addr, relay_outcome_names[s->outcome],
+		    "session %016llx, %s; %llu bytes to device, %llu bytes to client, %.3f s",
+		    (unsigned long long)s->id, why, (unsigned long long)to_dev,
+		    (unsigned long long)to_cl,
+		    s->pumping ? (double)(r->now_ms - s->started_ms) / 1000.0 : 0.0);
+}
+
+static void log_end(struct relay *r, struct relay_session *s, const char *why)
+{
+	uint64_t to_dev = s->dp_handle ? s->dp_bytes[0] : s->pump.end[0].rx_bytes;
+	uint64_t to_cl = s->dp_handle ? s->dp_bytes[1] : s->pump.end[1].rx_bytes;
+
+	r->stats.sessions[s->outcome]++;
+	if (s->pumping) {
+		r->stats.sessions_ended_path[s->path]++;
+		sl_log_info("session %016llx closed (%s): client %s -> %s/%s:%u, "
+			    "%llu bytes to device, %llu bytes to client, %.3f s, path %s (%s)",
+			    (unsigned long long)s->id, why, s->user, s->agent,
+			    s->device, s->port, (unsigned long long)to_dev,
+			    (unsigned long long)to_cl,
+			    (double)(r->now_ms - s->started_ms) / 1000.0,
+			    relay_path_names[s->path],
+			    s->dp_handle ? "io_uring" : "epoll");
+	} else {
+		sl_log_info("session %016llx closed before it started (%s): client %s -> %s/%s:%u",
+			    (unsigned long long)s->id, why, s->user, s->agent,
+			    s->device, s->port);
+	}
+	audit_close(r, s, why, s->pumping ? to_dev : 0, s->pumping ? to_cl : 0);
+}
+
+/*
+ * Closes a session.  One that a data-plane worker relays is only unlinked
+ * here and told to stop: its end is logged and counted, and it is freed,
+ * when the worker's result comes back (relay_session_dp_done).
+ */
 void relay_session_close(struct relay *r, struct relay_session *s,
 			 const char *why)
 {
+	bool in_dp = s->dp_handle && !s->dp_done;
 	int i;
 
 	if (s->state == SESSION_CLOSED)
 		return;
 	count_bytes(r, s);
-	r->stats.sessions[s->outcome]++;
-	if (s->pumping)
-		sl_log_info("session %016llx closed (%s): client %s -> %s/%s:%u, "
-			    "%llu bytes to device, %llu bytes to client, %.3f s",
-			    (unsigned long long)s->id, why, s->user, s->agent,
-			    s->device, s->port,
-			    (unsigned long long)s->pump.end[0].rx_bytes,
-			    (unsigned long long)s->pump.end[1].rx_bytes,
-			    (double)(r->now_ms - s->started_ms) / 1000.0);
+	if (in_dp)
+		relay_dp_cancel(r->dp, s->dp_handle, why);
 	else
-		sl_log_info("session %016llx closed before it started (%s): client %s -> %s/%s:%u",
-			    (unsigned long long)s->id, why, s->user, s->agent,
-			    s->device, s->port);
+		log_end(r, s, why);
 	s->state = SESSION_CLOSED;
 	HASH_DEL(r->sessions, s);
 	r->nsessions--;
@@ -155,6 +202,28 @@ void relay_session_close(struct relay *r, struct relay_session *s,
 			relay_conn_close(r, leg, why);
 		}
 	}
+	if (!in_dp)
+		LIST_INSERT_HEAD(&r->dead_sessions, s, link);
+}
+
+void relay_session_dp_done(void *arg, void *cookie,
+			   const struct relay_dp_result *res)
+{
+	struct relay *r = arg;
+	struct relay_session *s = cookie;
+
+	s->dp_done = true;
+	s->dp_bytes[0] = res->bytes[0];
+	s->dp_bytes[1] = res->bytes[1];
+	s->path = res->path;
+	if (res->ok)
+		s->outcome = OUTCOME_OK;
+	if (s->state != SESSION_CLOSED) {
+		relay_session_close(r, s, res->why);
+		return;
+	}
+	/* Closed by the control side while the worker still had it. */
+	log_end(r, s, res->why);
 	LIST_INSERT_HEAD(&r->dead_sessions, s, link);
 }
 
@@ -263,27 +332,66 @@ void relay_session_attach(struct relay *r, struct relay_conn *c,
 	leg_attached(r, s, c, leg);
 }
 
+/*
+ * A leg with a kernel TLS direction cannot get the data plane's BIO: the
+ * record sequence of that direction lives in the kernel.  Such sessions
+ * (not made today: the relay does not enable kTLS) stay in the loop's pump,
+ * which works through the socket BIO.  See docs/datapath.md.
+ */
+static bool leg_in_kernel(const struct relay_conn *c)
+{
+	return BIO_get_ktls_send(SSL_get_wbio(c->ssl)) ||
+	       BIO_get_ktls_recv(SSL_get_rbio(c->ssl));
+}
+
+/* Takes a leg's SSL and socket away from the control loop. */
+static void leg_detach(struct relay *r, struct relay_conn *c, SSL **ssl, int *fd)
+{
+	epoll_ctl(r->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	*ssl = c->ssl;
+	*fd = c->fd;
+	c->ssl = NULL;
+	c->fd = -1;
+	c->session = NULL;
+	c->kind = CONN_CLOSED;
+	LIST_INSERT_HEAD(&r->dead_conns, c, link);
+}
+
 void relay_session_try_start(struct relay *r, struct relay_session *s)
 {
 	struct relay_conn *cl = s->legs[0], *ag = s->legs[1];
+	SSL *ssl[2];
+	int fd[2];
 
 	if (s->state != SESSION_ACTIVE || s->pumping || !cl || !ag ||
 	    cl->tx || ag->tx)
 		return;
-	if (sl_pump_init(&s->pump, cl->fd, cl->ssl, ag->fd, ag->ssl,
-			 RELAY_PUMP_BUF)) {
+	if (r->dp && !leg_in_kernel(cl) && !leg_in_kernel(ag)) {
+		leg_detach(r, cl, &ssl[0], &fd[0]);
+		leg_detach(r, ag, &ssl[1], &fd[1]);
+		s->legs[0] = s->legs[1] = NULL;
+		s->dp_handle = relay_dp_submit(r->dp, s, ssl, fd);
+		if (!s->dp_handle) {
+			relay_session_close(r, s, "out of memory");
+			return;
+		}
+	} else if (sl_pump_init(&s->pump, cl->fd, cl->ssl, ag->fd, ag->ssl,
+				RELAY_PUMP_BUF)) {
 		relay_session_close(r, s, "out of memory");
 		return;
 	}
 	s->pumping = true;
+	s->path = PATH_USERSPACE;
 	s->started_ms = r->now_ms;
 	r->stats.sessions_started_userspace++;
 	relay_hist_observe(&r->stats.setup_seconds,
 			   (double)(r->now_ms - s->created_ms) / 1000.0);
-	sl_log_info("session %016llx: relaying client %s <-> %s/%s:%u",
+	sl_log_info("session %016llx: relaying client %s <-> %s/%s:%u (%s)",
 		    (unsigned long long)s->id, s->user, s->agent, s->device,
-		    s->port);
-	relay_session_pump(r, s);
+		    s->port, s->dp_handle ? "io_uring data plane" : "control loop");
+	audit_open(r, s);
+	if (!s->dp_handle)
+		relay_session_pump(r, s);
 }
 
 void relay_session_pump(struct relay *r, struct relay_session *s)

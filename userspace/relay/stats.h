@@ -40,10 +40,18 @@ enum relay_hs_fail {
 };
 
 enum relay_auth_fail {
-	AUTH_FAIL_TOKEN = 0,
-	AUTH_FAIL_VERSION,
-	AUTH_FAIL_DUPLICATE,
+	AUTH_FAIL_VERSION = 0,
+	AUTH_FAIL_DUPLICATE,		/* a second live connection of an agent */
 	AUTH_FAIL_SESSION_TOKEN,
+	AUTH_FAIL_NO_CERT,
+	AUTH_FAIL_BAD_CERT,		/* not ours, expired, revoked, wrong name */
+	AUTH_FAIL_UNKNOWN,		/* no such agent or user */
+	AUTH_FAIL_PASSWORD,
+	AUTH_FAIL_TOTP,
+	AUTH_FAIL_LOCKED,
+	AUTH_FAIL_DISABLED,		/* or expired */
+	AUTH_FAIL_JOIN_TOKEN,
+	AUTH_FAIL_STALE_SECRET,		/* clone suspected */
 	__AUTH_FAIL_MAX
 };
 
@@ -53,12 +61,17 @@ struct relay_stats {
 	struct relay_hist handshake_seconds;
 	uint64_t sessions[__OUTCOME_MAX];
 	uint64_t sessions_started_userspace;
+	uint64_t sessions_started_ktls;
+	uint64_t sessions_ended_path[2];	/* [enum relay_path] */
 	struct relay_hist setup_seconds;
 	uint64_t bytes_to_device;
 	uint64_t bytes_to_client;
 	uint64_t auth_failures[__AUTH_FAIL_MAX];
 	uint64_t heartbeat_misses[2];	/* [0] clients, [1] agents */
 	uint64_t malformed;
+	uint64_t kernel_denials;	/* reported by agents' heartbeats */
+	uint64_t audit_failures;	/* records that could not be written */
+	uint64_t enrollments[2];	/* [0] refused, [1] ok */
 	uint64_t http_requests;
 };
 
