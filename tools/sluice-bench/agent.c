@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * The bench device as a simulated sluice agent (device --sluice): it holds
- * an agent's control connection to the relay (AGENT_HELLO with one device,
- * HEARTBEATs) and answers each CONNECT the way sluice-agent does (device
+ * The bench device as a simulated sluice agent (device --sluice): enrolled
+ * once (auth.c), it holds an agent's control connection to the relay
+ * (mutual TLS with its certificate, AGENT_HELLO with its secondary id and
+ * one device, HEARTBEATs) and answers each CONNECT the way sluice-agent does (device
  * and port checked, then a new TLS connection with ATTACH), except that
  * the device lives in the same process: the attached leg itself is served
  * with the bench device's protocol.  So the relay is measured in the same
@@ -15,6 +16,7 @@
  * loop for one handshake (sessions are opened one at a time by the bench).
  */
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,34 +25,18 @@
 #include "msgio.h"
 #include "net.h"
 
-struct nl_msg *bench_agent_hello(const struct bench_opts *o, const char *name)
+/* True when a HELLO may have reached the relay without its answer
+ * reaching us (the relay then rotated the secondary id). */
+static bool hello_lost(int err)
 {
-	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_AGENT_HELLO, 1, 0);
-	struct sl_device_info dev = { 0 };
-	struct nlattr *devs;
-
-	snprintf(dev.name, sizeof(dev.name), "%s", o->device);
-	if (!msg || sl_ports_add(&dev.ports, IPPROTO_TCP, o->device_port,
-				 o->device_port))
-		goto err;
-	if (nla_put_u32(msg, SLUICE_A_VERSION, SLUICE_PROTO_VERSION) ||
-	    nla_put_string(msg, SLUICE_A_NAME, name) ||
-	    bench_auth_put(msg, o))
-		goto err;
-	devs = nla_nest_start(msg, SLUICE_A_DEVICES);
-	if (!devs || sl_wire_put_device(msg, &dev))
-		goto err;
-	nla_nest_end(msg, devs);
-	return msg;
-err:
-	nlmsg_free(msg);
-	return NULL;
+	return err == -EIO || err == -ETIMEDOUT || err == -ECONNRESET || err == -EAGAIN;
 }
 
 int bench_agent_open(struct bench_agent *a, const struct bench_opts *o)
 {
-	char why[1024];
+	char names[1][SLUICE_NAME_MAX + 1];
 	struct sl_hello_ok ok;
+	char why[1024];
 	int ret, err;
 
 	memset(a, 0, sizeof(*a));
@@ -60,10 +46,23 @@ int bench_agent_open(struct bench_agent *a, const struct bench_opts *o)
 	snprintf(a->relay.fingerprint, sizeof(a->relay.fingerprint), "%s",
 		 o->fingerprint);
 	a->relay.timeout_ms = o->timeout_ms;
+	snprintf(names[0], sizeof(names[0]), "%s", o->agent);
+	ret = bench_agents_ready(o, names, 1);
+	if (!ret)
+		ret = bench_ident_load(o, o->agent, &a->id);
+	if (ret)
+		goto err;
 	a->buf = malloc(SLUICE_MSG_MAX);
 	a->ctx = bench_client_ctx();
 	if (!a->buf || !a->ctx) {
 		ret = -ENOMEM;
+		goto err;
+	}
+	/* Control connection and legs alike present the agent certificate,
+	 * as sluice-agent's do. */
+	ret = sl_tls_ctx_use_identity(a->ctx, a->id.key, a->id.cert, why, sizeof(why));
+	if (ret) {
+		bench_err("agent %s: %s", o->agent, why);
 		goto err;
 	}
 	a->ctl = sl_tls_dial(a->ctx, o->host, o->port, o->timeout_ms, "",
@@ -73,12 +72,17 @@ int bench_agent_open(struct bench_agent *a, const struct bench_opts *o)
 		ret = err;
 		goto err;
 	}
-	ret = sl_peer_hello(a->ctl, bench_agent_hello(o, o->agent), &ok, why,
+	ret = sl_peer_hello(a->ctl, bench_agent_hello(o, &a->id), &ok, why,
 			    sizeof(why));
 	if (ret) {
-		bench_err("agent: HELLO refused: %s", why);
+		bench_err("agent %s: HELLO refused: %s", o->agent, why);
+		if (hello_lost(ret))
+			bench_ident_unsure(o, o->agent);
 		goto err;
 	}
+	if (ok.has_secret)
+		bench_ident_secret_save(o, &a->id, ok.secret);
+	OPENSSL_cleanse(ok.secret, sizeof(ok.secret));
 	sl_heartbeat_start(&a->hb, ok.hb_ms);
 	bench_info("agent %s connected to %s:%u (device %s port %u, heartbeat %u ms)",
 		   o->agent, o->host, o->port, o->device, o->device_port, ok.hb_ms);
@@ -96,6 +100,7 @@ void bench_agent_close(struct bench_agent *a)
 	a->ctx = NULL;
 	free(a->buf);
 	a->buf = NULL;
+	bench_ident_free(&a->id);
 }
 
 int bench_agent_fd(const struct bench_agent *a)

@@ -5,10 +5,12 @@
  *
  * A "target" is whatever the load generator talks to in order to reach the
  * bench device:
- *   TARGET_SLUICE  a sluice-relay: CLIENT_HELLO on a control connection,
- *                  OPEN device:port, then a data leg with ATTACH (the
- *                  relay's agent, sluice-agent or the bench device as a
- *                  simulated agent, provides the device);
+ *   TARGET_SLUICE  a sluice-relay: a user's CLIENT_HELLO (certificate and
+ *                  password) on a control connection, OPEN device:port,
+ *                  then a data leg with ATTACH (the relay's agent,
+ *                  sluice-agent or the bench device as a simulated agent,
+ *                  provides the device); handshake and idle connect
+ *                  enrolled simulated agents instead (auth.c);
  *   TARGET_TLS     a TLS port that leads to the device: HAProxy in front of
  *                  the TLS device, or the TLS device itself ("direct").
  */
@@ -20,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <sys/types.h>
 
 #include "../../include/uapi/sluice.h"
@@ -40,8 +43,13 @@ struct bench_opts {
 	char host[256];			/* relay, HAProxy or TLS device */
 	uint16_t port;
 	char fingerprint[SL_FP_STRLEN];	/* expected server SPKI pin, "" none */
-	char token[SLUICE_TOKEN_MAX + 1];	/* sluice: client or agent token */
 	char user[SLUICE_NAME_MAX + 1];		/* sluice: CLIENT_HELLO name */
+	char user_cert[1200];		/* sluice: the user's PKCS#12, "" cached */
+	char password_file[1200];	/* sluice: its password, with user_cert */
+	char password[SLUICE_PASSWORD_MAX + 1];	/* read by bench_user_ready */
+	char state[1024];		/* sluice: identity cache directory */
+	char relay_conf[1024];		/* sluice: operator access, "" none */
+	char domain[SLUICE_DOMAIN_MAX + 1];	/* sluice: of tokens and grants */
 	char agent[SLUICE_NAME_MAX + 1];	/* sluice: OPEN's AGENT, "" any */
 	char device[SLUICE_NAME_MAX + 1];	/* sluice: OPEN's DEVICE */
 	uint16_t device_port;			/* sluice: OPEN's PORT */
@@ -59,6 +67,8 @@ struct bench_opts {
 	unsigned int size;		/* pingpong: request and response bytes */
 	unsigned int agents;		/* idle: connections to hold */
 	char prefix[32];		/* idle: agent name prefix */
+
+	const char *const *words;	/* operator: the command's words */
 
 	/* device */
 	char listen[BENCH_LISTEN_MAX][300];
@@ -91,24 +101,75 @@ int handshake_main(const struct bench_opts *o);
 int setup_main(const struct bench_opts *o);
 int pingpong_main(const struct bench_opts *o);
 int idle_main(const struct bench_opts *o);
+int operator_main(const struct bench_opts *o);
 
 struct bench_usage;
 
 /*
- * auth.c: the relay's authentication as the bench uses it (static tokens
- * today), in one place.  Puts the HELLO's credentials into msg: 0 or
- * -NLE_*.  bench_client_hello builds a whole CLIENT_HELLO (NULL on
- * allocation failure).
+ * operator.c: every operator action of the bench, in one place: runs
+ * "sluice-relay -f o->relay_conf WORDS..." (words NULL-terminated) and
+ * returns 0 with its stdout in *out (malloc'd, NUL-terminated; out may be
+ * NULL), or -errno (logged, its stderr passed through).
  */
-int bench_auth_put(struct nl_msg *msg, const struct bench_opts *o);
-struct nl_msg *bench_client_hello(const struct bench_opts *o);
+int bench_operator(const struct bench_opts *o, const char *const *words,
+		   char **out);
 
 /*
- * agent.c: a simulated agent (device --sluice).  bench_agent_hello builds
- * an AGENT_HELLO named name with one device, o->device TCP o->device_port.
+ * auth.c: how the bench authenticates to the relay, in one place.
+ *
+ * A simulated agent's identity: its key and certificate (enrolled once
+ * with a join token) and the secondary id the relay handed out at its last
+ * connect, cached under o->state per relay (see auth.c).
  */
+struct bench_ident {
+	char name[SLUICE_NAME_MAX + 1];
+	EVP_PKEY *key;
+	X509 *cert;
+	bool has_secret;
+	unsigned char secret[SLUICE_SECRET_LEN];
+};
+
+/* "PREFIX000042" into out (SLUICE_NAME_MAX + 1 bytes). */
+void bench_agent_name(const char *prefix, unsigned int i, char *out);
+/*
+ * Makes sure the n agents named by names[] are enrolled, with their
+ * identity in the cache: enrolls those missing (join tokens from one
+ * "token create --count"), resets those whose secondary id is uncertain.
+ * Both need o->relay_conf.  0 or -errno (logged).
+ */
+int bench_agents_ready(const struct bench_opts *o, char (*names)[SLUICE_NAME_MAX + 1],
+		       unsigned int n);
+/* Loads one cached identity: 0 or -errno (logged).  Free with
+ * bench_ident_free (NULL-safe, keeps the name). */
+int bench_ident_load(const struct bench_opts *o, const char *name,
+		     struct bench_ident *id);
+void bench_ident_free(struct bench_ident *id);
+/* Remembers the next secondary id from a HELLO_OK.  0 or -errno (logged). */
+int bench_ident_secret_save(const struct bench_opts *o, struct bench_ident *id,
+			    const unsigned char *secret);
+/* The HELLO of name went out but its answer was not read: the relay may
+ * have rotated the secret.  Marked, the next bench_agents_ready resets it. */
+void bench_ident_unsure(const struct bench_opts *o, const char *name);
+/* AGENT_HELLO for id with one device, o->device TCP o->device_port. */
+struct nl_msg *bench_agent_hello(const struct bench_opts *o,
+				 const struct bench_ident *id);
+
+/*
+ * The user the client side logs in as: o->user with o->user_cert and
+ * o->password_file, or without them a user the bench made through the
+ * operator (cached, with a grant on o->domain).  Reads the password into
+ * o->password.  0 or -errno (logged).
+ */
+int bench_user_ready(struct bench_opts *o);
+/* Presents the user's certificate on ctx.  0 or -errno (logged). */
+int bench_user_use(const struct bench_opts *o, SSL_CTX *ctx);
+/* A whole CLIENT_HELLO (NULL on allocation failure). */
+struct nl_msg *bench_client_hello(const struct bench_opts *o);
+
+/* agent.c: a simulated agent (device --sluice) named o->agent. */
 struct bench_agent {
 	const struct bench_opts *o;
+	struct bench_ident id;
 	SSL_CTX *ctx;
 	SSL *ctl;			/* control connection, blocking */
 	struct sl_relay_addr relay;	/* where legs are attached */
@@ -119,8 +180,8 @@ struct bench_agent {
 /* Called with each attached leg (non-blocking; the callee owns it). */
 typedef void (*bench_leg_fn)(void *arg, SSL *ssl);
 
-struct nl_msg *bench_agent_hello(const struct bench_opts *o, const char *name);
-/* Dials the relay and says HELLO as agent o->agent.  0 or -errno (logged). */
+/* Enrolls if needed, dials the relay and says HELLO as agent o->agent.
+ * 0 or -errno (logged). */
 int bench_agent_open(struct bench_agent *a, const struct bench_opts *o);
 void bench_agent_close(struct bench_agent *a);
 int bench_agent_fd(const struct bench_agent *a);

@@ -6,12 +6,14 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "ca.h"
 #include "stats.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
@@ -33,10 +35,25 @@ static int set_events(struct bconn *c, int epfd, uint32_t ev)
 	return 0;
 }
 
+/* Room for the whole answer: a HELLO_OK is about 100 bytes, an
+ * ENROLL_OK carries a DER certificate. */
+static size_t answer_cap(enum bconn_expect expect)
+{
+	switch (expect) {
+	case BCONN_GREETING:
+		return 1;
+	case BCONN_HELLO_OK:
+		return 1024;
+	case BCONN_ENROLL_OK:
+		return SLUICE_CERT_MAX + 1024;
+	}
+	return 1;
+}
+
 int bconn_start(struct bconn *c, SSL_CTX *ctx, int epfd,
 		const struct sockaddr_in *src, const struct sockaddr_in *dst,
-		enum bconn_expect expect, const char *fingerprint,
-		struct nl_msg *msg)
+		const struct bench_ident *id, enum bconn_expect expect,
+		const char *fingerprint, struct nl_msg *msg)
 {
 	int one = 1, err;
 
@@ -67,10 +84,21 @@ int bconn_start(struct bconn *c, SSL_CTX *ctx, int epfd,
 		snprintf(c->why, sizeof(c->why), "connect: %s", strerror(errno));
 		return err;
 	}
+	c->in_cap = answer_cap(expect);
+	c->in = malloc(c->in_cap);
 	c->ssl = SSL_new(ctx);
-	if (!c->ssl || !SSL_set_fd(c->ssl, c->fd)) {
-		snprintf(c->why, sizeof(c->why), "SSL_new failed");
+	if (!c->in || !c->ssl || !SSL_set_fd(c->ssl, c->fd)) {
+		snprintf(c->why, sizeof(c->why), "out of memory");
 		return -ENOMEM;
+	}
+	/* The agent's certificate on this connection only: one context
+	 * serves every simulated agent. */
+	if (id && (SSL_use_certificate(c->ssl, id->cert) != 1 ||
+		   SSL_use_PrivateKey(c->ssl, id->key) != 1)) {
+		ERR_clear_error();
+		snprintf(c->why, sizeof(c->why), "the certificate of agent %s does not "
+			 "match its key", id->name);
+		return -EINVAL;
 	}
 	SSL_set_connect_state(c->ssl);
 	c->state = BCONN_CONNECTING;
@@ -124,7 +152,7 @@ static int check_answer(struct bconn *c)
 		len = sl_wire_frame_len(c->in, c->why, sizeof(c->why));
 		if (len < 0)
 			return len;
-		if ((size_t)len > sizeof(c->in)) {
+		if ((size_t)len > c->in_cap) {
 			snprintf(c->why, sizeof(c->why), "answer of %d bytes", len);
 			return -EMSGSIZE;
 		}
@@ -138,15 +166,36 @@ static int check_answer(struct bconn *c)
 	if (m.cmd == SLUICE_CMD_ERROR) {
 		const char *text = sl_wire_str(&m, SLUICE_A_ERR_MSG);
 
+		c->err_code = nla_get_u32(m.tb[SLUICE_A_ERR_CODE]);
 		snprintf(c->why, sizeof(c->why), "relay refused: %s: %s",
 			 sl_err_name(nla_get_u32(m.tb[SLUICE_A_ERR_CODE])),
 			 text ? text : "");
 		return -EACCES;
 	}
-	if (m.cmd != SLUICE_CMD_HELLO_OK) {
+	if (m.cmd != (c->expect == BCONN_HELLO_OK ? SLUICE_CMD_HELLO_OK :
+						     SLUICE_CMD_ENROLL_OK)) {
 		snprintf(c->why, sizeof(c->why), "relay answered with %s",
 			 sl_cmd_name(m.cmd));
 		return -EPROTO;
+	}
+	if (m.cmd == SLUICE_CMD_HELLO_OK && m.tb[SLUICE_A_SECRET]) {
+		if (nla_len(m.tb[SLUICE_A_SECRET]) != SLUICE_SECRET_LEN) {
+			snprintf(c->why, sizeof(c->why), "HELLO_OK with a secondary id "
+				 "of %d bytes", nla_len(m.tb[SLUICE_A_SECRET]));
+			return -EPROTO;
+		}
+		memcpy(c->secret, nla_data(m.tb[SLUICE_A_SECRET]), SLUICE_SECRET_LEN);
+		c->has_secret = true;
+	}
+	if (m.cmd == SLUICE_CMD_ENROLL_OK) {
+		c->cert = m.tb[SLUICE_A_CERT] ?
+			  sl_cert_parse(nla_data(m.tb[SLUICE_A_CERT]),
+					(size_t)nla_len(m.tb[SLUICE_A_CERT])) : NULL;
+		if (!c->cert) {
+			snprintf(c->why, sizeof(c->why), "ENROLL_OK without a readable "
+				 "certificate");
+			return -EPROTO;
+		}
 	}
 	return 1;
 }
@@ -196,8 +245,12 @@ static int advance(struct bconn *c)
 		if (c->in_len < c->in_need)
 			return 0;
 		ret = check_answer(c);
-		if (ret == 1)
+		if (ret == 1) {
+			/* Held connections (idle) keep no buffer. */
 			c->state = BCONN_DONE;
+			free(c->in);
+			c->in = NULL;
+		}
 		return ret < 0 ? ret : 0;
 	case BCONN_DONE:
 		return 0;
@@ -240,6 +293,11 @@ void bconn_close(struct bconn *c, int epfd, bool notify)
 	c->fd = -1;
 	nlmsg_free(c->msg);
 	c->msg = NULL;
+	free(c->in);
+	c->in = NULL;
+	X509_free(c->cert);
+	c->cert = NULL;
+	OPENSSL_cleanse(c->secret, sizeof(c->secret));
 }
 
 struct in_addr bench_source(const struct bench_opts *o, unsigned int i)

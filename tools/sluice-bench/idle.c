@@ -7,9 +7,13 @@
  * has gone quiet.  The result is (after - before) / agents, in bytes.
  *
  * Through sluice each connection is a simulated agent, protocol-faithful:
- * TLS handshake, pin check, AGENT_HELLO with a unique name and one device
- * (what a small sluice-agent sends), HELLO_OK.  The relay should run with
- * a heartbeat_interval longer than the test, so the agents owe it nothing.
+ * enrolled beforehand (once: the identities are cached, auth.c), then a
+ * TLS handshake with its certificate, pin check, AGENT_HELLO with a unique
+ * name, its secondary id and one device (what a small sluice-agent sends),
+ * HELLO_OK, whose new secondary id is kept.  Every login writes to the
+ * relay's state store, so the time bound is 60 s plus 50 ms per agent.
+ * The relay should run with a heartbeat_interval longer than the test, so
+ * the agents owe it nothing.
  * Through a TLS target (HAProxy) each is a TLS connection whose device
  * greeting arrived, so HAProxy holds both its client and its server side.
  */
@@ -56,6 +60,7 @@ int idle_main(const struct bench_opts *o)
 	struct bench_sample a, b;
 	struct bench_usage u;
 	struct bconn *conns = NULL;
+	char (*names)[SLUICE_NAME_MAX + 1] = NULL;
 	uint64_t deadline;
 	long rss0, rss1;
 	char metric[48];
@@ -82,6 +87,15 @@ int idle_main(const struct bench_opts *o)
 		goto out;
 	for (i = 0; i < o->agents; i++)
 		conns[i].fd = -1;
+	if (o->kind == TARGET_SLUICE) {
+		names = calloc(o->agents, sizeof(*names));
+		if (!names)
+			goto out;
+		for (i = 0; i < o->agents; i++)
+			bench_agent_name(o->prefix, i, names[i]);
+		if (bench_agents_ready(o, names, o->agents))
+			goto out;
+	}
 	rss0 = bench_rss_kib(o->pid);
 	if (rss0 < 0) {
 		bench_err("idle: cannot read the RSS of pid %d: %s", (int)o->pid,
@@ -89,22 +103,29 @@ int idle_main(const struct bench_opts *o)
 		goto out;
 	}
 	bench_sample_take(&a, o->pid);
-	deadline = a.wall_ns + (30000ull + 10ull * o->agents) * 1000000ull;
+	deadline = a.wall_ns + (60000ull + 50ull * o->agents) * 1000000ull;
 	while (done < o->agents) {
 		while (inflight < o->concurrency && started < o->agents) {
 			struct sockaddr_in src = { .sin_family = AF_INET,
 						   .sin_addr = bench_source(o, started) };
 			struct nl_msg *msg = NULL;
-			char name[SLUICE_NAME_MAX + 1];
+			struct bench_ident id = { 0 };
+			int r;
 
-			snprintf(name, sizeof(name), "%s%06u", o->prefix, started);
 			if (o->kind == TARGET_SLUICE &&
-			    !(msg = bench_agent_hello(o, name)))
+			    (bench_ident_load(o, names[started], &id) ||
+			     !(msg = bench_agent_hello(o, &id)))) {
+				bench_ident_free(&id);
 				goto out;
-			if (bconn_start(&conns[started], ctx, epfd, &src, &dst,
+			}
+			/* The SSL holds its own references to key and cert. */
+			r = bconn_start(&conns[started], ctx, epfd, &src, &dst,
+					o->kind == TARGET_SLUICE ? &id : NULL,
 					o->kind == TARGET_SLUICE ? BCONN_HELLO_OK :
 								   BCONN_GREETING,
-					o->fingerprint, msg)) {
+					o->fingerprint, msg);
+			bench_ident_free(&id);
+			if (r) {
 				bench_err("idle: connection %u: %s", started,
 					  conns[started].why);
 				goto out;
@@ -133,6 +154,13 @@ int idle_main(const struct bench_opts *o)
 				done++;
 				inflight--;
 			}
+			if (r == 1 && c->has_secret) {
+				struct bench_ident id = { 0 };
+
+				memcpy(id.name, names[c - conns], sizeof(id.name));
+				bench_ident_secret_save(o, &id, c->secret);
+				bench_ident_free(&id);
+			}
 		}
 	}
 	bench_sample_take(&b, o->pid);
@@ -152,9 +180,14 @@ int idle_main(const struct bench_opts *o)
 		     "conn/s", o->agents, &u);
 	ret = 0;
 out:
-	for (i = 0; conns && i < o->agents; i++)
+	for (i = 0; conns && i < o->agents; i++) {
+		if (names && conns[i].fd >= 0 && conns[i].sent &&
+		    conns[i].state != BCONN_DONE)
+			bench_ident_unsure(o, names[i]);
 		bconn_close(&conns[i], epfd, false);
+	}
 	free(conns);
+	free(names);
 	if (epfd >= 0)
 		close(epfd);
 	SSL_CTX_free(ctx);

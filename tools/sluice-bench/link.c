@@ -42,6 +42,10 @@ int bench_link_open(struct bench_link *l, const struct bench_opts *o)
 		return -ENOMEM;
 	if (o->kind != TARGET_SLUICE)
 		return 0;
+	/* The user's certificate on every connection, as sluice-client. */
+	ret = bench_user_use(o, l->ctx);
+	if (ret)
+		goto err;
 	snprintf(l->relay.host, sizeof(l->relay.host), "%s", o->host);
 	l->relay.port = o->port;
 	snprintf(l->relay.fingerprint, sizeof(l->relay.fingerprint), "%s",
@@ -59,7 +63,7 @@ int bench_link_open(struct bench_link *l, const struct bench_opts *o)
 	}
 	ret = sl_peer_hello(l->ctl, bench_client_hello(o), &ok, why, sizeof(why));
 	if (ret) {
-		bench_err("login to the relay failed: %s", why);
+		bench_err("login to the relay as user %s failed: %s", o->user, why);
 		goto err;
 	}
 	return 0;

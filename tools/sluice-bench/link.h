@@ -4,8 +4,8 @@
  * the measurements that need few connections (bulk, setup, pingpong).
  *
  * Through sluice a stream is a session, set up exactly as sluice-client
- * does it: a control connection with CLIENT_HELLO (opened once by
- * bench_link_open), then per stream OPEN -> OPEN_OK, a new TLS connection
+ * does it: a control connection under the user's certificate with
+ * CLIENT_HELLO and the password (opened once by bench_link_open), then per stream OPEN -> OPEN_OK, a new TLS connection
  * with ATTACH -> ATTACH_OK (userspace/lib/peer.c), and the device's
  * greeting.  Through a TLS target a stream is a TLS connection to it, then
  * the greeting.  Every wait is bounded by --timeout.

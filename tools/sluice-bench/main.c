@@ -2,9 +2,14 @@
 /*
  * sluice-bench: load generator and measurement tool for sluice-relay, and
  * for HAProxy or a direct TLS connection as baselines.  It speaks the
- * sluice protocol itself (CLIENT_HELLO, OPEN, ATTACH, AGENT_HELLO over TLS
- * 1.3, with the codec and TLS settings of libsluice), and it is also the
- * device at the far end of every stream.  scripts/bench/run.sh (make bench)
+ * sluice protocol itself (ENROLL, AGENT_HELLO, CLIENT_HELLO, OPEN, ATTACH
+ * over TLS 1.3, with the codec and TLS settings of libsluice), logs in as
+ * the identity model wants (enrolled agents with mutual TLS and a
+ * secondary id, a user with certificate and password: auth.c), and it is
+ * also the device at the far end of every stream.  Given --relay-conf it
+ * makes what it needs on the relay (join tokens, the bench user and its
+ * grant) through the operator commands (operator.c); the identities are
+ * kept in --state and reused by later runs.  scripts/bench/run.sh (make bench)
  * starts the programs, pins them to CPUs and runs every measurement; see
  * docs/benchmarks.md.
  *
@@ -14,12 +19,16 @@
  *   # simulated agent of a relay serving the device on its data legs
  *   sluice-bench device --listen 127.0.0.1:0
  *   sluice-bench device --listen 127.0.0.1:9000 --cert bench.crt --key bench.key
+ *   ID="--state bench-state --relay-conf /etc/sluice/relay.conf"
  *   sluice-bench device --sluice 127.0.0.1:11444 --fingerprint sha256:... \
- *       --token AGENTTOKEN --device dev --device-port 9000
+ *       $ID --agent bench-agent --device dev --device-port 9000
  *
- *   # through the relay to device "dev" port 9000 of a connected agent
- *   T="--sluice 127.0.0.1:11444 --fingerprint sha256:... --token CLIENTTOKEN
- *      --device dev --device-port 9000"
+ *   # through the relay to device "dev" port 9000 of agent bench-agent, as
+ *   # user "bench" (made on the relay and cached in bench-state)
+ *   T="--sluice 127.0.0.1:11444 --fingerprint sha256:... $ID
+ *      --agent bench-agent --device dev --device-port 9000"
+ *   # or as an existing user:
+ *   #  --user alice --user-cert alice.p12 --password-file alice.pw
  *   sluice-bench probe $T
  *   sluice-bench bulk $T --bytes 256M
  *   sluice-bench bulk $T --bytes 64M --sessions 8
@@ -28,7 +37,7 @@
  *   sluice-bench setup $T --count 500
  *   sluice-bench pingpong $T --count 10000 --size 64
  *   sluice-bench idle --sluice 127.0.0.1:11444 --fingerprint sha256:... \
- *       --token AGENTTOKEN --agents 10000 --pid $(pidof sluice-relay) \
+ *       $ID --agents 10000 --pid $(pidof sluice-relay) \
  *       --source 127.2.0.1 --sources 16
  *
  *   # the same against HAProxy, or the TLS device itself
@@ -42,6 +51,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,13 +77,19 @@ static const struct command commands[] = {
 	{ "bulk", bulk_main, true, true,
 	  "upload --bytes through each of --sessions streams at once: MiB/s" },
 	{ "handshake", handshake_main, true, false,
-	  "new connections with a full TLS handshake and first exchange: conn/s" },
+	  "new connections with a full TLS handshake and first exchange (sluice:\n"
+	  "             an enrolled agent's mutual TLS and HELLO): conn/s" },
 	{ "setup", setup_main, true, true,
 	  "--count streams one by one: OPEN (or connect) to the first device byte, ms" },
 	{ "pingpong", pingpong_main, true, true,
 	  "--count round trips of --size bytes on one stream: us" },
+	{ "operator", operator_main, false, false,
+	  "-- WORDS...: run one operator command on the relay of --relay-conf\n"
+	  "             (sluice-relay -f CONF WORDS...), as sluice-bench does for its\n"
+	  "             join tokens and user" },
 	{ "idle", idle_main, true, false,
-	  "hold --agents idle connections: RSS of --pid per connection, bytes" },
+	  "hold --agents idle connections (sluice: enrolled agents): RSS of --pid\n"
+	  "             per connection, bytes" },
 };
 
 static void usage(FILE *f)
@@ -89,8 +105,17 @@ static void usage(FILE *f)
 		"  --tls HOST:PORT       a TLS port leading to the bench device (HAProxy, or the\n"
 		"                        device itself)\n"
 		"  --fingerprint FP      the server certificate's SPKI SHA-256 (required)\n"
-		"  --token TOKEN         sluice: client_token (agent_token for idle)\n"
-		"  --user NAME           sluice: CLIENT_HELLO name (default bench)\n"
+		"  --state DIR           sluice: where the simulated agents' identities (key,\n"
+		"                        certificate, secondary id) and the bench user are\n"
+		"                        kept, per relay, for later runs\n"
+		"  --relay-conf FILE     sluice: the relay's configuration; lets sluice-bench\n"
+		"                        make join tokens, the bench user and its grant\n"
+		"                        (sluice-relay -f FILE token|user|grant|agent ...)\n"
+		"  --domain PATH         sluice: domain of the agents and of the user's grant\n"
+		"                        (default ROOT)\n"
+		"  --user NAME           sluice: the user logging in (default bench)\n"
+		"  --user-cert FILE      sluice: that user's PKCS#12 (default: made and cached)\n"
+		"  --password-file FILE  sluice: its password (with --user-cert)\n"
 		"  --agent NAME          sluice: OPEN names this agent (default: any)\n"
 		"  --device NAME         sluice: device name (default dev)\n"
 		"  --device-port PORT    sluice: device port to OPEN (idle: the port announced)\n"
@@ -116,8 +141,8 @@ static void usage(FILE *f)
 		"  --cert FILE --key FILE  serve TLS with the relay's settings\n"
 		"  --sluice HOST:PORT    be agent --agent (default bench-agent) of this relay\n"
 		"                        with device --device, TCP port --device-port, and\n"
-		"                        serve the legs it attaches (--fingerprint, --token\n"
-		"                        agent_token); prints \"agent NAME connected\"\n"
+		"                        serve the legs it attaches (--fingerprint, --state,\n"
+		"                        --relay-conf to enroll); prints \"agent NAME connected\"\n"
 		"\n  -h, --help            this help\n"
 		"\nOutput: result,METRIC,VALUE,UNIT,COUNT,SERVER_CPU_PCT,CPU0_PCT,CPU1_PCT\n"
 		"lines on stdout.  See docs/benchmarks.md and scripts/bench/run.sh.\n",
@@ -125,7 +150,8 @@ static void usage(FILE *f)
 }
 
 enum {
-	OPT_SLUICE = 256, OPT_TLS, OPT_FP, OPT_TOKEN, OPT_USER, OPT_AGENT,
+	OPT_SLUICE = 256, OPT_TLS, OPT_FP, OPT_STATE, OPT_RELAY_CONF, OPT_DOMAIN,
+	OPT_USER, OPT_USER_CERT, OPT_PASSWORD_FILE, OPT_AGENT,
 	OPT_DEVICE, OPT_DEVICE_PORT, OPT_SOURCE, OPT_SOURCES, OPT_PID,
 	OPT_TIMEOUT, OPT_BYTES, OPT_SESSIONS, OPT_SECONDS, OPT_CONCURRENCY,
 	OPT_COUNT, OPT_SIZE, OPT_AGENTS, OPT_PREFIX, OPT_LISTEN, OPT_CERT,
@@ -136,8 +162,12 @@ static const struct option long_opts[] = {
 	{ "sluice", required_argument, NULL, OPT_SLUICE },
 	{ "tls", required_argument, NULL, OPT_TLS },
 	{ "fingerprint", required_argument, NULL, OPT_FP },
-	{ "token", required_argument, NULL, OPT_TOKEN },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "relay-conf", required_argument, NULL, OPT_RELAY_CONF },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
 	{ "user", required_argument, NULL, OPT_USER },
+	{ "user-cert", required_argument, NULL, OPT_USER_CERT },
+	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
 	{ "agent", required_argument, NULL, OPT_AGENT },
 	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ "device-port", required_argument, NULL, OPT_DEVICE_PORT },
@@ -245,10 +275,18 @@ static int parse_opt(struct bench_opts *o, int opt, const char *arg)
 			return -EINVAL;
 		}
 		return 0;
-	case OPT_TOKEN:
-		return set_str(name, o->token, sizeof(o->token), arg);
+	case OPT_STATE:
+		return set_str(name, o->state, sizeof(o->state), arg);
+	case OPT_RELAY_CONF:
+		return set_str(name, o->relay_conf, sizeof(o->relay_conf), arg);
+	case OPT_DOMAIN:
+		return set_str(name, o->domain, sizeof(o->domain), arg);
 	case OPT_USER:
 		return set_str(name, o->user, sizeof(o->user), arg);
+	case OPT_USER_CERT:
+		return set_str(name, o->user_cert, sizeof(o->user_cert), arg);
+	case OPT_PASSWORD_FILE:
+		return set_str(name, o->password_file, sizeof(o->password_file), arg);
 	case OPT_AGENT:
 		return set_str(name, o->agent, sizeof(o->agent), arg);
 	case OPT_DEVICE:
@@ -343,6 +381,7 @@ static void defaults(struct bench_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	strcpy(o->user, "bench");
+	strcpy(o->domain, "ROOT");
 	strcpy(o->device, "dev");
 	strcpy(o->prefix, "idle-");
 	inet_pton(AF_INET, "127.0.0.1", &o->source);
@@ -360,9 +399,9 @@ static void defaults(struct bench_opts *o)
 static int check(const struct command *cmd, struct bench_opts *o)
 {
 	if (cmd->fn == device_main && o->kind == TARGET_SLUICE) {
-		if (!o->fingerprint[0] || !o->token[0] || !o->device_port) {
+		if (!o->fingerprint[0] || !o->state[0] || !o->device_port) {
 			fprintf(stderr, "sluice-bench: device --sluice needs --fingerprint, "
-				"--token and --device-port\n");
+				"--state and --device-port\n");
 			return -EINVAL;
 		}
 		if (!o->agent[0])
@@ -385,9 +424,16 @@ static int check(const struct command *cmd, struct bench_opts *o)
 			"certificate's SPKI SHA-256)\n", cmd->name);
 		return -EINVAL;
 	}
-	if (o->kind == TARGET_SLUICE && !o->token[0]) {
-		fprintf(stderr, "sluice-bench: %s through sluice needs --token\n",
-			cmd->name);
+	if (o->kind == TARGET_SLUICE && !o->state[0] &&
+	    (!cmd->session || !o->user_cert[0])) {
+		fprintf(stderr, "sluice-bench: %s through sluice needs --state DIR (%s)\n",
+			cmd->name, cmd->session ? "or --user-cert and --password-file" :
+			"the simulated agents' identities");
+		return -EINVAL;
+	}
+	if (!o->user_cert[0] != !o->password_file[0]) {
+		fprintf(stderr, "sluice-bench: give --user-cert and --password-file "
+			"together\n");
 		return -EINVAL;
 	}
 	if (o->kind == TARGET_SLUICE && cmd->session && !o->device_port) {
@@ -407,7 +453,7 @@ int main(int argc, char **argv)
 	const struct command *cmd = NULL;
 	struct bench_opts o;
 	size_t i;
-	int opt;
+	int opt, ret;
 
 	if (argc < 2) {
 		usage(stderr);
@@ -435,6 +481,10 @@ int main(int argc, char **argv)
 		if (opt == '?' || parse_opt(&o, opt, optarg))
 			return 2;
 	}
+	if (cmd->fn == operator_main) {
+		o.words = (const char *const *)argv + 1 + optind;
+		optind = argc - 1;
+	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "sluice-bench: unexpected argument '%s'\n",
 			argv[optind + 1]);
@@ -443,5 +493,10 @@ int main(int argc, char **argv)
 	if (check(cmd, &o))
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
-	return cmd->fn(&o);
+	/* The commands that open streams log in as the user. */
+	if (o.kind == TARGET_SLUICE && cmd->session && bench_user_ready(&o))
+		return 1;
+	ret = cmd->fn(&o);
+	OPENSSL_cleanse(o.password, sizeof(o.password));
+	return ret;
 }
