@@ -71,7 +71,7 @@ gnuplot <<-EOF
 	set title "bulk throughput (MiB/s, higher is better)"
 	plot "$DATA/bulk.dat" using 2:3:4:xtic(1) title "sluice", \
 	     "" using 5:6:7 title "haproxy", "" using 8:9:10 title "direct"
-	set title "full TLS handshakes (conn/s, higher is better)"
+	set title "full TLS handshakes; sluice: agent logins (conn/s, higher is better)"
 	plot "$DATA/handshake.dat" using 2:3:4:xtic(1) title "sluice", \
 	     "" using 5:6:7 title "haproxy", "" using 8:9:10 title "direct"
 	set title "session setup (ms, lower is better)"
