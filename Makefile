@@ -7,7 +7,8 @@
 #   make check-vm         kTLS tests in a qemu guest with Debian's stock kernel
 #                         (tests/vm/README.md); part of make check
 #   make demo             install deps, build, run scripts/demo.sh
-#   make bench            benchmarks against HAProxy (docs/benchmarks.md)
+#   make bench            benchmarks against HAProxy (docs/benchmarks.md);
+#                         BENCH_ARGS='--agents 10000 --reps 5' to vary
 #   make bench-plot       chart of the last make bench
 #   make fuzz FUZZ_TIME=600   run every fuzz target for FUZZ_TIME seconds
 #   make install PREFIX=/usr/local DESTDIR=
@@ -164,9 +165,10 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh $(abspath $(B)/bin)
 
-bench: deps
+bench:
+	$(Q)scripts/deps.sh bench
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)scripts/bench/run.sh $(abspath $(B)/bin)
+	$(Q)scripts/bench/run.sh $(abspath $(B)/bin) $(BENCH_ARGS)
 
 bench-plot:
 	$(Q)scripts/bench/plot.sh

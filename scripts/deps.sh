@@ -4,6 +4,9 @@
 # Installs the Debian 12 packages that sluice's build, tests and demo need,
 # only those that are missing.  Idempotent; prints one line.
 #
+#   scripts/deps.sh          build, tests, demo (make check, make demo)
+#   scripts/deps.sh bench    the same and the BENCH list (make bench)
+#
 # libclang-rt-14-dev is only a Recommends of clang-14, and we install
 # without recommends: it carries libFuzzer and the sanitizer runtimes that
 # "clang -fsanitize=fuzzer,address,undefined" links.
@@ -27,6 +30,20 @@ PKGS=(
 	coreutils		# timeout(1) in scripts/run-unit.sh
 	prometheus		# promtool and a real server for the metrics tests
 )
+
+# Only for make bench and make bench-plot (docs/benchmarks.md), so that
+# make check stays lean.
+BENCH=(
+	haproxy			# the baseline TLS->TLS relay
+	gnuplot-nox		# make bench-plot: the PNG chart
+	util-linux		# taskset(1): relay on one CPU, load on the other
+)
+
+case "${1:-}" in
+"") ;;
+bench) PKGS+=("${BENCH[@]}") ;;
+*) echo "usage: $0 [bench]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -8,6 +8,8 @@
  * else is a struct relay_conn pointer.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,7 +118,7 @@ static void accept_all(struct relay *r, int lfd)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
-	int fd;
+	int fd, one = 1;
 
 	for (;;) {
 		sl = sizeof(ss);
@@ -132,6 +134,9 @@ static void accept_all(struct relay *r, int lfd)
 			}
 			return;
 		}
+		/* Small messages and records (ATTACH_OK, then the stream's
+		 * first bytes) must not wait for the peer's delayed ACK. */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		/* Blocklisted or locked-out sources that the kernel did not
 		 * drop (no eBPF, or a lockout newer than the SYN) end here. */
 		if (relay_admission_refuse(r, (struct sockaddr *)&ss) ||
