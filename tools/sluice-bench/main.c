@@ -85,7 +85,7 @@ static const struct command commands[] = {
 	  "--count round trips of --size bytes on one stream: us" },
 	{ "operator", operator_main, false, false,
 	  "-- WORDS...: run one operator command on the relay of --relay-conf\n"
-	  "             (sluice-relay -f CONF WORDS...), as sluice-bench does for its\n"
+	  "             (sluicectl -c CONF WORDS...), as sluice-bench does for its\n"
 	  "             join tokens and user" },
 	{ "idle", idle_main, true, false,
 	  "hold --agents idle connections (sluice: enrolled agents): RSS of --pid\n"
@@ -110,7 +110,7 @@ static void usage(FILE *f)
 		"                        kept, per relay, for later runs\n"
 		"  --relay-conf FILE     sluice: the relay's configuration; lets sluice-bench\n"
 		"                        make join tokens, the bench user and its grant\n"
-		"                        (sluice-relay -f FILE token|user|grant|agent ...)\n"
+		"                        (sluicectl -c FILE token|user|grant|agent ...)\n"
 		"  --domain PATH         sluice: domain of the agents and of the user's grant\n"
 		"                        (default ROOT)\n"
 		"  --user NAME           sluice: the user logging in (default bench)\n"

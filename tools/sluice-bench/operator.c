@@ -4,13 +4,11 @@
  * asks of the relay's operator (join tokens, the bench user, its
  * certificate and grant, resetting an agent) runs here as
  *
- *     sluice-relay -f RELAY_CONF WORDS...
+ *     sluicectl -c RELAY_CONF WORDS...
  *
- * on the relay's state, with the program next to sluice-bench (the same
- * build), else from PATH.  These commands are moving to the netlink tool
- * (sluicectl -c CONF WORDS..., same words); then OPERATOR_CMD is the one
- * line that changes.  scripts/bench/run.sh performs its own (the join
- * token of a real sluice-agent) through this function as well:
+ * against the running relay, with the program next to sluice-bench (the
+ * same build), else from PATH.  scripts/bench/run.sh performs its own (the
+ * join token of a real sluice-agent) through this function as well:
  *
  *     sluice-bench operator --relay-conf CONF -- token create ROOT
  */
@@ -25,7 +23,7 @@
 
 #include "bench.h"
 
-static const char *const OPERATOR_CMD[] = { "sluice-relay", "-f" };
+static const char *const OPERATOR_CMD[] = { "sluicectl", "-c" };
 
 #define OPERATOR_ARGS_MAX 16
 #define OPERATOR_OUT_MAX (64u << 20)	/* 100,000 tokens are 7 MB */
