@@ -131,7 +131,7 @@ def test_bench_through_relay(sluice, bench, tmp_path):
     # The streams logged in as tester; handshake logged in simulated agents
     # it enrolled itself.
     relay.proc.wait_log(r"user tester logged in from", timeout=10)
-    agents = sluice.admin(relay, "agent", "list").stdout
+    agents = sluice.admin(relay, "agent", "list", "--all").stdout
     assert re.search(r"^bench-hs-000000\s+ROOT\s+active", agents, re.M), agents
 
     # Simulated agents: enrolled (join tokens made through the operator
@@ -141,7 +141,7 @@ def test_bench_through_relay(sluice, bench, tmp_path):
     assert "enrolling 20 simulated agents" in r.stderr, r.stderr
     assert got["idle_connect_20"][0] > 0
     assert got["idle_rss_20"][1] == "B/conn"
-    agents = sluice.admin(relay, "agent", "list").stdout
+    agents = sluice.admin(relay, "agent", "list", "--all").stdout
     assert re.search(r"^idle-000019\s+ROOT\s+active", agents, re.M), agents
 
 
@@ -162,13 +162,13 @@ def test_bench_agents_reuse_identities(sluice, bench, tmp_path):
     r = run_idle(sluice, bench, relay, tmp_path, n=6)
     assert r.returncode == 1
     assert "locked" in r.stderr, r.stderr
-    agents = sluice.admin(relay, "agent", "list").stdout
+    agents = sluice.admin(relay, "agent", "list", "--all").stdout
     assert re.search(r"^idle-000002\s+ROOT\s+locked", agents, re.M), agents
     # The next run resets it (an operator command) and logs it in.
     r = run_idle(sluice, bench, relay, tmp_path, n=6)
     assert "operator: agent reset idle-000002" in r.stderr, r.stderr
     assert results(r)["idle_connect_6"][0] > 0
-    agents = sluice.admin(relay, "agent", "list").stdout
+    agents = sluice.admin(relay, "agent", "list", "--all").stdout
     assert re.search(r"^idle-000002\s+ROOT\s+active", agents, re.M), agents
 
 
