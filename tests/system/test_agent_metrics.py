@@ -11,11 +11,13 @@ The agent serves the endpoint from a thread of its own, so it answers also
 while the relay is away (the control loop is then dialling or waiting).
 """
 
+import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -71,7 +73,6 @@ def wait_metric(port, key, value, timeout=20):
 def listening_ports(pid):
     """TCP ports the process listens on (from /proc: its socket inodes in
     LISTEN state)."""
-    import os
     inodes = set()
     for fd in os.listdir("/proc/%d/fd" % pid):
         try:
@@ -211,6 +212,49 @@ def test_agent_metrics_http_errors(sluice, metered):
     assert metered["agent"].alive()
 
 
+# Joins the agent's cgroup, where the kernel rules apply, and connects
+# twice to a port of no device rule: the kernel must refuse both.
+PROBE = r'''
+import errno, os, socket, sys
+with open(os.path.join(sys.argv[1], "cgroup.procs"), "w") as f:
+    f.write(str(os.getpid()))
+for _ in range(2):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[2])), timeout=5).close()
+        print("ok")
+    except OSError as e:
+        print(errno.errorcode.get(e.errno, str(e.errno)))
+'''
+
+
+def test_agent_metrics_kernel_denials(sluice, metered, procs):
+    if os.geteuid() != 0:
+        pytest.skip("needs root: cgroups and BPF programs")
+    agent, mport = metered["agent"], metered["mport"]
+    m = re.search(r"kernel enforcement on: cgroup (\S+),", agent.log())
+    if not m:
+        pytest.skip("no kernel enforcement on this host: %s"
+                    % "; ".join(agent.lines(r"kernel enforcement unavailable")))
+    assert scrape(mport)['sluice_agent_enforcement{mode="kernel"}'] == 1
+    # A session brings the rules up to date with the devices' addresses.
+    run_sessions(sluice, metered, 1, 100)
+    denied = harness.free_port()
+    r = procs.run("probe", [sys.executable, "-c", PROBE, m.group(1), str(denied)])
+    assert r.returncode == 0 and r.stdout.split() == ["EPERM", "EPERM"], (r.stdout, r.stderr)
+    key = re.compile(r'sluice_agent_kernel_denials_total\{device="(plc|dead)",'
+                     r'port="%d",proto="tcp"\}' % denied)
+
+    def denials():
+        return sum(v for k, v in scrape(mport).items() if key.fullmatch(k))
+    harness.wait_until(lambda: denials() == 2, 20, "2 kernel denials in the metrics")
+    # The same counts as the heartbeat reports: the relay sums them.
+    relay = metered["relay"]
+    harness.wait_until(
+        lambda: samples(get(relay.metrics_port)[2].decode())
+        .get("sluice_agent_kernel_denials_total") == 2, 20,
+        "the relay to count the 2 denials from the agent's heartbeats")
+
+
 def test_agent_metrics_off_by_default(sluice, echo_device):
     relay = sluice.start_relay()
     agent, _ = start_agent(sluice, relay, {"plc": str(echo_device.port)}, "")
@@ -276,3 +320,15 @@ def test_agent_metrics_config_errors(sluice, tmp_path):
     r = sluice.procs.run("agent-check", sluice._argv("sluice-agent", conf, "-n"))
     assert r.returncode == 0
     assert "is not a loopback address and there is no metrics_allow" in r.stderr
+
+
+def test_agent_metrics_pending_approval(sluice, echo_device):
+    relay = sluice.start_relay(extra="approval_mode = yes\n")
+    mport = harness.free_port()
+    agent, _ = start_agent(sluice, relay, {"plc": str(echo_device.port)},
+                           "metrics_listen = 127.0.0.1:%d\n" % mport)
+    agent.wait_log(r"pending an operator's approval")
+    m = scrape(mport)
+    assert m['sluice_agent_state{state="pending"}'] == 1
+    assert m['sluice_agent_state{state="connected"}'] == 0
+    assert m["sluice_agent_relay_connected"] == 1
