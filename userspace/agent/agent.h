@@ -12,7 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "http.h"
 #include "peer.h"
+#include "stats.h"
 #include "wire.h"
 
 struct agent_device {
@@ -32,7 +34,14 @@ struct agent_config {
 	unsigned int ndevices;
 	bool require_kernel_enforcement;
 	char cgroup[512];		/* "" : under the cgroup2 mount */
+	bool metrics_on;		/* metrics_listen is not off */
+	char metrics_host[256];
+	uint16_t metrics_port;
+	struct sl_http_prefix metrics_allow[SL_HTTP_ALLOW_MAX];
+	unsigned int nmetrics_allow;	/* 0: any source */
 };
+
+struct agent_http;
 
 struct agent_enforce;
 
@@ -41,6 +50,8 @@ struct agent {
 	struct agent_config cfg;
 	SSL_CTX *tls;
 	struct agent_enforce *enforce;	/* NULL: userspace check only */
+	struct agent_http *http;	/* NULL: no metrics endpoint */
+	struct agent_stats stats;	/* shared with the threads: stats.h */
 	int signal_fd;
 	bool identity_ready;		/* a->tls presents agent.crt */
 	int exit_code;

@@ -7,9 +7,11 @@
 
 #include "agent.h"
 #include "conf.h"
+#include "log.h"
 #include "tls.h"
 
 #define AGENT_DEVICES_MAX SLUICE_DEVICES_MAX
+#define AGENT_METRICS_PORT 9465	/* the relay's is 9464 */
 
 void agent_config_defaults(struct agent_config *cfg)
 {
@@ -144,11 +146,35 @@ static int agent_conf_key(struct sl_conf *c, const char *section,
 		snprintf(cfg->cgroup, sizeof(cfg->cgroup), "%s", value);
 		return 0;
 	}
+	if (!strcmp(key, "metrics_listen")) {
+		cfg->metrics_on = strcmp(value, "off") != 0;
+		if (cfg->metrics_on &&
+		    sl_parse_hostport(value, AGENT_METRICS_PORT, cfg->metrics_host,
+				      sizeof(cfg->metrics_host), &cfg->metrics_port))
+			return sl_conf_error(c, "metrics_listen: bad address '%s' (HOST:PORT, or off)",
+					     value);
+		return 0;
+	}
+	if (!strcmp(key, "metrics_allow")) {
+		char why[200];
+
+		if (sl_http_allow_parse(value, cfg->metrics_allow, &cfg->nmetrics_allow,
+					why, sizeof(why)))
+			return sl_conf_error(c, "%s: %s", key, why);
+		return 0;
+	}
 	return sl_conf_error(c, "unknown key '%s' (known: name, relay, join_token, "
 			     "relay_fingerprint, state_dir, reconnect_max, connect_timeout, "
-			     "remote_access_switch, require_kernel_enforcement, cgroup, and "
+			     "remote_access_switch, require_kernel_enforcement, cgroup, "
+			     "metrics_listen, metrics_allow, and "
 			     "[device NAME] sections)",
 			     key);
+}
+
+static bool loopback_host(const char *host)
+{
+	return !strcmp(host, "localhost") || !strcmp(host, "::1") ||
+	       !strncmp(host, "127.", 4);
 }
 
 int agent_config_load(struct agent_config *cfg, const char *path, char *err,
@@ -180,5 +206,9 @@ int agent_config_load(struct agent_config *cfg, const char *path, char *err,
 	snprintf(cfg->relay.pin_file, sizeof(cfg->relay.pin_file), "%s/known_relays",
 		 cfg->state_dir);
 	cfg->relay.timeout_ms = (int)cfg->connect_timeout_ms;
+	if (cfg->metrics_on && !loopback_host(cfg->metrics_host) && !cfg->nmetrics_allow)
+		sl_log_warn("%s: metrics_listen %s is not a loopback address and there is "
+			    "no metrics_allow: anyone who reaches it can read the metrics",
+			    path, cfg->metrics_host);
 	return 0;
 }

@@ -87,8 +87,10 @@ static int send_heartbeat(struct agent *a, SSL *ssl)
 	static struct sl_denial denials[SLUICE_DENIALS_MAX];
 	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_HEARTBEAT, 0, 0);
 	unsigned int n = agent_enforce_denials(a, denials);
+	bool on = agent_switch_on(a);
 
-	if (msg && (nla_put_u8(msg, SLUICE_A_SWITCH, agent_switch_on(a)) ||
+	agent_stats_switch(&a->stats, on);
+	if (msg && (nla_put_u8(msg, SLUICE_A_SWITCH, on) ||
 		    nla_put_u8(msg, SLUICE_A_ENFORCEMENT,
 			       a->enforce ? SLUICE_ENFORCE_KERNEL
 					  : SLUICE_ENFORCE_USERSPACE) ||
@@ -105,10 +107,12 @@ static struct nl_msg *build_hello(struct agent *a)
 	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_AGENT_HELLO, 1, 0);
 
 	unsigned char secret[SLUICE_SECRET_LEN];
+	bool on = agent_switch_on(a);
 
+	agent_stats_switch(&a->stats, on);
 	if (!msg || nla_put_u32(msg, SLUICE_A_VERSION, SLUICE_PROTO_VERSION) ||
 	    nla_put_string(msg, SLUICE_A_NAME, cfg->name) ||
-	    nla_put_u8(msg, SLUICE_A_SWITCH, agent_switch_on(a)) ||
+	    nla_put_u8(msg, SLUICE_A_SWITCH, on) ||
 	    (agent_secret_load(a, secret) &&
 	     nla_put(msg, SLUICE_A_SECRET, SLUICE_SECRET_LEN, secret)))
 		goto err;
@@ -121,9 +125,10 @@ err:
 	return NULL;
 }
 
-static void refuse(SSL *ssl, uint32_t seq, uint64_t id, enum sluice_err code,
-		   const char *text)
+static void refuse(struct agent *a, SSL *ssl, uint32_t seq, uint64_t id,
+		   enum sluice_err code, const char *text)
 {
+	agent_stats_session_end(&a->stats, AGENT_OUTCOME_REFUSED, false, 0, 0);
 	sl_log_warn("refused session %016llx: %s", (unsigned long long)id, text);
 	sl_msg_send_free(ssl, sl_wire_error(seq, code, id, "%s", text));
 }
@@ -140,20 +145,20 @@ static void handle_connect(struct agent *a, SSL *ssl, struct sl_msg_in *m)
 	if (!dev) {
 		snprintf(text, sizeof(text), "no device '%s' on agent %s", device,
 			 a->cfg.name);
-		refuse(ssl, m->seq, id, SLUICE_E_NO_DEVICE, text);
+		refuse(a, ssl, m->seq, id, SLUICE_E_NO_DEVICE, text);
 		return;
 	}
 	if (!sl_ports_allows(&dev->info.ports, IPPROTO_TCP, port)) {
 		snprintf(text, sizeof(text), "port %u not allowed on device %s",
 			 port, device);
-		refuse(ssl, m->seq, id, SLUICE_E_PORT_DENIED, text);
+		refuse(a, ssl, m->seq, id, SLUICE_E_PORT_DENIED, text);
 		return;
 	}
 	ret = agent_session_start(a, dev, port, id, nla_data(m->tb[SLUICE_A_TOKEN]));
 	if (ret) {
 		snprintf(text, sizeof(text), "agent cannot start a session: %s",
 			 strerror(-ret));
-		refuse(ssl, m->seq, id, ret == -EAGAIN ? SLUICE_E_LIMIT : SLUICE_E_INTERNAL,
+		refuse(a, ssl, m->seq, id, ret == -EAGAIN ? SLUICE_E_LIMIT : SLUICE_E_INTERNAL,
 		       text);
 	}
 }
@@ -176,6 +181,24 @@ static void dispatch(struct agent *a, SSL *ssl, struct sl_msg_in *m)
 	}
 }
 
+/* What a refused HELLO leaves the agent in until it tries again. */
+static enum agent_link refused_link(int err)
+{
+	switch (err) {
+	case -ENOLCK:
+		return AGENT_LINK_LOCKED;
+	case -EKEYEXPIRED:
+		return AGENT_LINK_DISABLED;
+	case -EACCES:
+	case -EEXIST:
+	case -EPROTONOSUPPORT:
+	case -EPROTO:
+		return AGENT_LINK_REFUSED;
+	default:
+		return AGENT_LINK_DISCONNECTED;
+	}
+}
+
 /* Serves one control connection.  1 if it got as far as HELLO_OK. */
 static int serve_once(struct agent *a)
 {
@@ -194,8 +217,11 @@ static int serve_once(struct agent *a)
 		a->exit_code = 1;
 		return 0;
 	}
-	if (ret)
+	if (ret) {
+		agent_stats_link(&a->stats, AGENT_LINK_DISCONNECTED);
 		return 0;
+	}
+	agent_stats_link(&a->stats, AGENT_LINK_CONNECTING);
 	ssl = sl_tls_dial(a->tls, relay->host, relay->port, relay->timeout_ms,
 			  relay->pin_file, relay->fingerprint[0] ? relay->fingerprint : NULL,
 			  &err, why, sizeof(why));
@@ -204,16 +230,19 @@ static int serve_once(struct agent *a)
 			sl_log_err("fingerprint mismatch: %s", why);
 		else
 			sl_log_warn("%s", why);
+		agent_stats_link(&a->stats, AGENT_LINK_DISCONNECTED);
 		return 0;
 	}
 	ret = sl_peer_hello(ssl, build_hello(a), &ok, why, sizeof(why));
 	if (ret) {
 		sl_log_err("relay %s:%u: %s", relay->host, relay->port, why);
+		agent_stats_link(&a->stats, refused_link(ret));
 		sl_tls_close(ssl);
 		return 0;
 	}
 	/* Saved before anything else is sent: the relay wants it next time. */
 	if (ok.has_secret && agent_secret_save(a, ok.secret)) {
+		agent_stats_link(&a->stats, AGENT_LINK_DISCONNECTED);
 		sl_tls_close(ssl);
 		return 0;
 	}
@@ -223,6 +252,8 @@ static int serve_once(struct agent *a)
 		    a->cfg.ndevices, a->cfg.ndevices == 1 ? "" : "s",
 		    ok.state == SLUICE_AGENT_PENDING ? "; pending an operator's approval: "
 						       "no sessions until then" : "");
+	agent_stats_link(&a->stats, ok.state == SLUICE_AGENT_PENDING ? AGENT_LINK_PENDING
+								     : AGENT_LINK_CONNECTED);
 	sl_heartbeat_start(&hbt, ok.hb_ms);
 	while (!a->stop) {
 		struct pollfd pfd[2] = {
@@ -258,6 +289,7 @@ static int serve_once(struct agent *a)
 		if (sl_heartbeat_dead(&hbt, &silent)) {
 			sl_log_warn("relay silent for %llu ms (3 heartbeats): reconnecting",
 				    (unsigned long long)silent);
+			agent_stats_heartbeat_miss(&a->stats);
 			break;
 		}
 		if (sl_heartbeat_due(&hbt) && send_heartbeat(a, ssl)) {
@@ -265,6 +297,7 @@ static int serve_once(struct agent *a)
 			break;
 		}
 	}
+	agent_stats_link(&a->stats, AGENT_LINK_DISCONNECTED);
 	sl_tls_close(ssl);
 	return 1;
 }
@@ -285,6 +318,7 @@ int agent_run(struct agent *a)
 		if (a->stop)
 			break;
 		delay = sl_backoff_next(&b);
+		agent_stats_reconnect(&a->stats);
 		sl_log_info("reconnecting to %s:%u in %.1f s", a->cfg.relay.host,
 			    a->cfg.relay.port, delay / 1000.0);
 		wait_or_signal(a, (int)delay);

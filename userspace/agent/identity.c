@@ -172,6 +172,7 @@ int agent_identity_ready(struct agent *a)
 			EVP_PKEY_free(key);
 			return -ENOKEY;
 		}
+		agent_stats_link(&a->stats, AGENT_LINK_ENROLLING);
 		ret = enroll(a, key, crt_path);
 	}
 	cert = ret ? NULL : sl_cert_load(crt_path);

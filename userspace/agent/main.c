@@ -20,6 +20,7 @@
 #include "agent.h"
 #include "enforce.h"
 #include "log.h"
+#include "metrics.h"
 #include "tls.h"
 #include "version.h"
 #include "workers.h"
@@ -40,7 +41,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	const char *conf_path = "/etc/sluice/agent.conf";
-	bool debug = false, check_only = false;
+	bool debug = false, check_only = false, stats_ready = false;
 	static struct agent a;
 	char err[1024];
 	sigset_t mask;
@@ -117,6 +118,20 @@ int main(int argc, char **argv)
 	if (ret)
 		sl_log_warn("kernel enforcement unavailable: %s; devices are protected by "
 			    "the agent's own port check only", err);
+	ret = agent_stats_init(&a.stats);
+	if (ret) {
+		sl_log_errno(-ret, "cannot set up the counters");
+		ret = 1;
+		goto out;
+	}
+	stats_ready = true;
+	agent_stats_devices(&a.stats, &a.cfg);
+	ret = agent_http_start(&a, err, sizeof(err));
+	if (ret) {
+		sl_log_err("metrics_listen: %s", err);
+		ret = 1;
+		goto out;
+	}
 	ret = 1;
 	sl_log_info("sluice-agent %s: %s, %u device%s, relay %s:%u", SLUICE_VERSION,
 		    a.cfg.name, a.cfg.ndevices, a.cfg.ndevices == 1 ? "" : "s",
@@ -126,7 +141,10 @@ int main(int argc, char **argv)
 	if (sl_workers_stop(5000))
 		sl_log_warn("sessions still running at exit");
 out:
+	agent_http_stop(&a);
 	agent_enforce_stop(&a);
+	if (stats_ready)
+		agent_stats_uninit(&a.stats);
 	if (a.signal_fd > 0)
 		close(a.signal_fd);
 	SSL_CTX_free(a.tls);

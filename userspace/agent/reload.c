@@ -4,6 +4,8 @@
  * anything changes; the kernel rules are rewritten in place (enforce.c),
  * then the device table is swapped, then the sessions that the new rules
  * no longer allow are ended.  Sessions still allowed are not touched.
+ * metrics_allow applies from the next request on; metrics_listen needs a
+ * restart (the listener was bound at start).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include "agent.h"
 #include "enforce.h"
 #include "log.h"
+#include "metrics.h"
 #include "workers.h"
 
 /* Keys that only a restart applies: the running values stay. */
@@ -35,12 +38,19 @@ static void keep_restart_keys(const struct agent_config *old,
 		sl_log_warn(fmt, "cgroup");
 	if (old->require_kernel_enforcement != n->require_kernel_enforcement)
 		sl_log_warn(fmt, "require_kernel_enforcement");
+	if (old->metrics_on != n->metrics_on ||
+	    (old->metrics_on && (strcmp(old->metrics_host, n->metrics_host) ||
+				 old->metrics_port != n->metrics_port)))
+		sl_log_warn(fmt, "metrics_listen");
 	memcpy(n->name, old->name, sizeof(n->name));
 	n->relay = old->relay;
 	memcpy(n->join_token, old->join_token, sizeof(n->join_token));
 	memcpy(n->state_dir, old->state_dir, sizeof(n->state_dir));
 	memcpy(n->cgroup, old->cgroup, sizeof(n->cgroup));
 	n->require_kernel_enforcement = old->require_kernel_enforcement;
+	n->metrics_on = old->metrics_on;
+	memcpy(n->metrics_host, old->metrics_host, sizeof(n->metrics_host));
+	n->metrics_port = old->metrics_port;
 	n->relay.timeout_ms = (int)n->connect_timeout_ms;
 }
 
@@ -91,6 +101,8 @@ int agent_reload(struct agent *a)
 	old = a->cfg;
 	a->cfg = n;
 	agent_config_free(&old);
+	agent_stats_devices(&a->stats, &a->cfg);
+	agent_http_allow(a);
 	closed = sl_workers_shutdown_if(agent_session_disallowed, &a->cfg);
 	sl_log_info("configuration reloaded from %s: %u device%s%s, %u session%s no longer "
 		    "allowed and closed", a->conf_path, a->cfg.ndevices,
