@@ -45,52 +45,6 @@ bool agent_session_disallowed(struct sl_worker *w, void *cfg)
 	return true;
 }
 
-/*
- * sl_peer_session() with the byte counts and the outcome kept for the
- * metrics: attaches the data leg and pumps until both directions end.
- * Closes fd.
- */
-static enum agent_outcome pump_session(struct session_job *job, int fd,
-				       const char *what, uint64_t *to_device,
-				       uint64_t *to_client)
-{
-	struct agent *a = job->a;
-	unsigned long long id = (unsigned long long)job->id;
-	enum agent_outcome o = AGENT_OUTCOME_ERROR;
-	char why[512];
-	SSL *ssl;
-	int err;
-
-	if (!sl_worker_set_fd(&job->w, 0, fd))
-		goto out;
-	ssl = sl_peer_attach(a->tls, &a->cfg.relay, job->id, job->token,
-			     sizeof(job->token), 0, NULL, &err, why, sizeof(why));
-	if (!ssl) {
-		sl_log_warn("session %016llx: data leg failed: %s", id, why);
-		goto out;
-	}
-	if (!sl_worker_set_fd(&job->w, 1, SSL_get_fd(ssl)))
-		goto out_tls;
-	sl_log_info("session %016llx: connected %s", id, what);
-	err = sl_peer_pump(fd, ssl, to_client, to_device, why, sizeof(why));
-	if (err) {
-		sl_log_warn("session %016llx ended: %s (%llu bytes to the relay, %llu from it)",
-			    id, why, (unsigned long long)*to_client,
-			    (unsigned long long)*to_device);
-	} else {
-		sl_log_info("session %016llx closed: %llu bytes to the relay, %llu from it",
-			    id, (unsigned long long)*to_client, (unsigned long long)*to_device);
-		o = AGENT_OUTCOME_OK;
-	}
-out_tls:
-	sl_worker_set_fd(&job->w, 1, -1);
-	sl_tls_close(ssl);
-out:
-	sl_worker_set_fd(&job->w, 0, -1);
-	close(fd);
-	return o;
-}
-
 static void *session_main(void *arg)
 {
 	struct session_job *job = arg;
@@ -116,7 +70,10 @@ static void *session_main(void *arg)
 	}
 	snprintf(what, sizeof(what), "to device %s (%s:%u)", dev->info.name, dev->host,
 		 job->port);
-	o = pump_session(job, fd, what, &to_device, &to_client);
+	/* To the relay is what the device sent: bytes to the client. */
+	o = sl_peer_session(a->tls, &a->cfg.relay, &job->w, fd, job->id, job->token,
+			    sizeof(job->token), what, &to_client, &to_device) ?
+		AGENT_OUTCOME_ERROR : AGENT_OUTCOME_OK;
 out:
 	agent_stats_session_end(&a->stats, o, true, to_device, to_client);
 	OPENSSL_cleanse(job->token, sizeof(job->token));

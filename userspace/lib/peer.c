@@ -133,15 +133,16 @@ err:
 	return NULL;
 }
 
-void sl_peer_session(SSL_CTX *ctx, const struct sl_relay_addr *relay,
-		     struct sl_worker *w, int fd, uint64_t session_id,
-		     const void *token, size_t token_len, const char *what)
+int sl_peer_session(SSL_CTX *ctx, const struct sl_relay_addr *relay,
+		    struct sl_worker *w, int fd, uint64_t session_id,
+		    const void *token, size_t token_len, const char *what,
+		    uint64_t *to_relay_out, uint64_t *from_relay_out)
 {
 	unsigned long long id = (unsigned long long)session_id;
-	uint64_t to_relay, from_relay;
+	uint64_t to_relay = 0, from_relay = 0;
 	char why[512];
+	int err, ret = -EPIPE;
 	SSL *ssl;
-	int err;
 
 	if (!sl_worker_set_fd(w, 0, fd))
 		goto out;
@@ -154,8 +155,8 @@ void sl_peer_session(SSL_CTX *ctx, const struct sl_relay_addr *relay,
 	if (!sl_worker_set_fd(w, 1, SSL_get_fd(ssl)))
 		goto out_tls;
 	sl_log_info("session %016llx: connected %s", id, what);
-	err = sl_peer_pump(fd, ssl, &to_relay, &from_relay, why, sizeof(why));
-	if (err)
+	ret = sl_peer_pump(fd, ssl, &to_relay, &from_relay, why, sizeof(why));
+	if (ret)
 		sl_log_warn("session %016llx ended: %s (%llu bytes to the relay, %llu from it)",
 			    id, why, (unsigned long long)to_relay,
 			    (unsigned long long)from_relay);
@@ -168,6 +169,11 @@ out_tls:
 out:
 	sl_worker_set_fd(w, 0, -1);
 	close(fd);
+	if (to_relay_out)
+		*to_relay_out = to_relay;
+	if (from_relay_out)
+		*from_relay_out = from_relay;
+	return ret;
 }
 
 int sl_peer_pump(int fd, SSL *ssl, uint64_t *to_relay, uint64_t *from_relay,

@@ -59,10 +59,14 @@ struct sl_worker;
  * attaches a data leg, pumps until both directions end, logs what moved
  * (what names the local side in the log), and closes fd and the leg.  fd
  * is registered as socket 0 of w, the leg as socket 1, while they live.
+ * Returns 0 when the session ended cleanly, -EPIPE when the leg could not
+ * be attached, another -errno when it broke; the bytes moved each way go
+ * to *to_relay and *from_relay (both may be NULL).
  */
-void sl_peer_session(SSL_CTX *ctx, const struct sl_relay_addr *relay,
-		     struct sl_worker *w, int fd, uint64_t session_id,
-		     const void *token, size_t token_len, const char *what);
+int sl_peer_session(SSL_CTX *ctx, const struct sl_relay_addr *relay,
+		    struct sl_worker *w, int fd, uint64_t session_id,
+		    const void *token, size_t token_len, const char *what,
+		    uint64_t *to_relay, uint64_t *from_relay);
 
 /*
  * Relays between a plain socket and a data leg until both directions end.
