@@ -693,6 +693,9 @@ class Sluice:
         proc = self.procs.start("relay", self._argv("sluice-relay", conf))
         m = proc.wait_log(r"relay fingerprint (sha256:[0-9a-f]{64})", timeout)
         proc.wait_log(r"listening on 127\.0\.0\.1:%d\b" % port, timeout)
+        # The control socket is bound after the listeners: "ready" comes
+        # once everything is (a test may talk netlink to it at once).
+        proc.wait_log(r"sluice-relay \S+ ready", timeout)
         return Relay(proc, port, conf, state_dir, m.group(1))
 
     def restart_relay(self, relay, timeout=20.0):
