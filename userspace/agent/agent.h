@@ -39,7 +39,8 @@ struct agent_enforce;
 struct agent {
 	const char *conf_path;
 	struct agent_config cfg;
-	SSL_CTX *tls;
+	SSL_CTX *tls;			/* control connection, enrollment: TLS 1.3 */
+	SSL_CTX *data_tls;		/* data legs: TLS 1.2, kernel TLS */
 	struct agent_enforce *enforce;	/* NULL: userspace check only */
 	int signal_fd;
 	bool identity_ready;		/* a->tls presents agent.crt */

@@ -58,14 +58,14 @@ static void *session_main(void *arg)
 	if (fd < 0) {
 		sl_log_warn("session %016llx: device %s unreachable: %s", id,
 			    dev->info.name, reason);
-		sl_peer_attach(a->tls, &a->cfg.relay, job->id, job->token,
+		sl_peer_attach(a->data_tls, &a->cfg.relay, job->id, job->token,
 			       sizeof(job->token), SLUICE_E_UNREACHABLE, reason, &err,
 			       why, sizeof(why));
 		goto out;
 	}
 	snprintf(what, sizeof(what), "to device %s (%s:%u)", dev->info.name, dev->host,
 		 job->port);
-	sl_peer_session(a->tls, &a->cfg.relay, &job->w, fd, job->id, job->token,
+	sl_peer_session(a->data_tls, &a->cfg.relay, &job->w, fd, job->id, job->token,
 			sizeof(job->token), what);
 out:
 	OPENSSL_cleanse(job->token, sizeof(job->token));
