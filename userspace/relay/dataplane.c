@@ -49,6 +49,10 @@
  * and all output is sent.  A reset, a TCP EOF without close_notify or a
  * TLS error on either leg ends the session: both sockets are closed, so
  * the peer leg is closed too.
+ *
+ * Sessions whose legs both have kernel TLS both ways take the kernel path
+ * instead (splice.c): same worker, same inbox, cancel and result, but the
+ * bytes are spliced socket -> pipe -> socket and OpenSSL is not involved.
  */
 #include "dataplane.h"
 
@@ -223,15 +227,17 @@ void dp_maybe_release(struct dp_sess *s)
 	if (!s->closing)
 		return;
 	for (i = 0; i < 2; i++)
-		if (s->leg[i].recv_armed || s->leg[i].send_armed)
+		if (s->leg[i].recv_armed || s->leg[i].send_armed ||
+		    dp_splice_busy(&s->leg[i]))
 			return;
 	for (i = 0; i < 2; i++) {
 		struct dp_leg *l = &s->leg[i];
 
-		SSL_free(l->ssl);	/* frees our BIO */
+		SSL_free(l->ssl);	/* frees our BIO, or the socket BIO */
 		l->ssl = NULL;
 		close(l->fd);
 		l->fd = -1;
+		dp_splice_release(l);
 		free(l->inq);
 		free(l->out);
 		free(l->snd);
@@ -274,6 +280,8 @@ void dp_sess_end(struct dp_sess *s, bool ok, const char *why)
 		if (l->send_armed)
 			dp_cancel_op(s->w, l, OP_SEND);
 	}
+	if (s->res.path == PATH_KTLS)
+		dp_splice_end(s, ok);
 	/* The completion handler that got here calls dp_maybe_release() last. */
 }
 
@@ -300,7 +308,8 @@ static bool move(struct dp_sess *s, int i)
 	while (!src->rd_eof && pending_out(dst) < DP_OUT_HIGH) {
 		if (SSL_read_ex(src->ssl, w->scratch, sizeof(w->scratch), &n) == 1) {
 			src->rx_bytes += n;
-			atomic_fetch_add_explicit(&w->bytes[i], n, memory_order_relaxed);
+			atomic_fetch_add_explicit(&w->bytes[PATH_USERSPACE][i], n,
+						  memory_order_relaxed);
 			if (SSL_write_ex(dst->ssl, w->scratch, n, &wr) != 1 || wr != n) {
 				tls_fail(s, !i, "write");
 				return false;
@@ -512,8 +521,10 @@ static void on_wake(struct dp_worker *w)
 			s = m->s;
 			HASH_ADD(hh, w->sessions, handle, sizeof(s->handle), s);
 			w->nsess++;
-			/* OpenSSL may hold bytes read with the ATTACH. */
-			step(s);
+			if (s->res.path == PATH_KTLS)
+				dp_splice_start(s);
+			else
+				step(s);	/* OpenSSL may hold bytes read with the ATTACH. */
 			dp_maybe_release(s);
 			break;
 		case MSG_CANCEL:
@@ -583,6 +594,7 @@ static void *worker_main(void *arg)
 	struct relay_dp *dp = w->dp;
 	struct io_uring_cqe *cqe;
 	unsigned int head, seen;
+	struct dp_leg *leg;
 	int ret;
 
 	ret = ring_setup(w);
@@ -612,10 +624,18 @@ static void *worker_main(void *arg)
 				on_wake(w);
 				continue;
 			}
-			if ((u & OP_MASK) == OP_RECV)
-				on_recv(w, (struct dp_leg *)(uintptr_t)(u & ~(uint64_t)OP_MASK), cqe);
-			else
-				on_send((struct dp_leg *)(uintptr_t)(u & ~(uint64_t)OP_MASK), cqe);
+			leg = (struct dp_leg *)(uintptr_t)(u & ~(uint64_t)OP_MASK);
+			switch (u & OP_MASK) {
+			case OP_RECV:
+				on_recv(w, leg, cqe);
+				break;
+			case OP_SEND:
+				on_send(leg, cqe);
+				break;
+			default:
+				dp_splice_complete(leg, (enum dp_op)(u & OP_MASK), cqe);
+				break;
+			}
 		}
 		io_uring_cq_advance(&w->ring, seen);
 	}
@@ -784,40 +804,52 @@ static void post(struct dp_worker *w, struct dp_msg *m)
 }
 
 uint64_t relay_dp_submit(struct relay_dp *dp, void *cookie, SSL *ssl[2],
-			 int fd[2])
+			 int fd[2], enum relay_path path)
 {
 	struct dp_sess *s = calloc(1, sizeof(*s));
 	struct dp_msg *m = calloc(1, sizeof(*m));
 	BIO *bio[2] = { NULL, NULL };
-	int i;
+	int i, err = ENOMEM;
 
 	if (s && m) {
-		bio[0] = BIO_new(dp_bio_method);
-		bio[1] = BIO_new(dp_bio_method);
+		for (i = 0; i < 2; i++) {
+			s->leg[i].s = s;
+			s->leg[i].idx = i;
+			s->leg[i].fd = fd[i];
+			s->leg[i].ssl = ssl[i];
+			s->leg[i].pipe[0] = s->leg[i].pipe[1] = -1;
+		}
+		if (path == PATH_KTLS) {
+			err = -dp_splice_prepare(s);
+		} else {
+			bio[0] = BIO_new(dp_bio_method);
+			bio[1] = BIO_new(dp_bio_method);
+			err = bio[0] && bio[1] ? 0 : ENOMEM;
+		}
 	}
-	if (!s || !m || !bio[0] || !bio[1]) {
+	if (!s || !m || err) {
 		BIO_free(bio[0]);
 		BIO_free(bio[1]);
+		if (s)
+			for (i = 0; i < 2; i++)
+				dp_splice_release(&s->leg[i]);
 		free(s);
 		free(m);
 		for (i = 0; i < 2; i++) {
 			SSL_free(ssl[i]);
 			close(fd[i]);
 		}
+		errno = err ? err : ENOMEM;
 		return 0;
 	}
 	s->handle = ++dp->next_handle;
 	s->cookie = cookie;
 	s->w = &dp->w[dp->next++ % dp->n];
-	s->res.path = PATH_USERSPACE;
-	for (i = 0; i < 2; i++) {
-		struct dp_leg *l = &s->leg[i];
-
-		l->s = s;
-		l->idx = i;
-		l->fd = fd[i];
-		l->ssl = ssl[i];
-		BIO_set_data(bio[i], l);
+	s->res.path = path;
+	/* The kernel path keeps OpenSSL's socket BIO: the kernel has the
+	 * record state, and the SSL is only freed at the end. */
+	for (i = 0; i < 2 && path != PATH_KTLS; i++) {
+		BIO_set_data(bio[i], &s->leg[i]);
 		/* Replaces (and frees) the socket BIO; the fd stays open. */
 		SSL_set_bio(ssl[i], bio[i], bio[i]);
 	}
@@ -897,9 +929,9 @@ uint64_t relay_dp_bytes(const struct relay_dp *dp, enum relay_path path,
 	uint64_t sum = 0;
 	unsigned int i;
 
-	if (!dp || path != PATH_USERSPACE)
+	if (!dp || path >= __PATH_MAX)
 		return 0;
 	for (i = 0; i < dp->n; i++)
-		sum += atomic_load_explicit(&dp->w[i].bytes[dir], memory_order_relaxed);
+		sum += atomic_load_explicit(&dp->w[i].bytes[path][dir], memory_order_relaxed);
 	return sum;
 }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <uthash.h>
 
 #include "dataplane.h"
@@ -29,9 +30,13 @@
 
 /* user_data: a leg pointer with the operation in the low bits, or a tag. */
 enum dp_op {
-	OP_RECV = 0,
-	OP_SEND = 1,
-	OP_MASK = 3,
+	OP_RECV = 0,		/* userspace path: multishot receive */
+	OP_SEND = 1,		/* userspace path: send of queued records */
+	OP_SPLICE_IN = 2,	/* kernel path: socket -> pipe (on the source leg) */
+	OP_SPLICE_OUT = 3,	/* kernel path: pipe -> socket (on the source leg) */
+	OP_ALERT = 4,		/* kernel path: close_notify written to this leg */
+	OP_WATCH = 5,		/* kernel path: reset or EOF after close_notify */
+	OP_MASK = 7,
 };
 #define UD_IGNORE 0ull	/* cancel requests: nothing to do on completion */
 #define UD_WAKE 2ull	/* the inbox eventfd read (never a leg pointer) */
@@ -61,7 +66,26 @@ struct dp_leg {
 	bool rd_eof;			/* close_notify read */
 	bool wr_done;			/* close_notify written */
 	uint64_t rx_bytes;		/* stream bytes read from this leg */
+	/*
+	 * Kernel TLS path (splice.c): direction idx moves this leg's
+	 * plaintext through pipe; a close_notify for this leg is written
+	 * from alert_*, which must live until its completion.
+	 */
+	int pipe[2];			/* [0] read end, [1] write end; -1: none */
+	size_t in_pipe;			/* spliced in, not yet spliced out */
+	bool in_armed, out_armed;	/* OP_SPLICE_IN, OP_SPLICE_OUT posted */
+	bool alert_armed, watch_armed;
+	unsigned char alert_body[2];
+	struct iovec alert_iov;
+	struct msghdr alert_msg;
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(1)];
+	} alert_cmsg;
 };
+
+/* Leg pointers carry the operation in their low three bits. */
+_Static_assert(_Alignof(struct dp_leg) >= 8, "dp_leg alignment");
 
 struct dp_worker;
 
@@ -108,7 +132,7 @@ struct dp_worker {
 	bool stopping;
 	int init_err;			/* ring setup result, for relay_dp_init */
 	unsigned int ring_flags;
-	_Atomic uint64_t bytes[2];	/* [dir], path userspace */
+	_Atomic uint64_t bytes[__PATH_MAX][2];	/* [path][dir] */
 	char scratch[DP_PLAIN];
 };
 
@@ -136,5 +160,19 @@ void dp_cancel_op(struct dp_worker *w, struct dp_leg *l, enum dp_op op);
 void dp_sess_end(struct dp_sess *s, bool ok, const char *why);
 /* Frees a closing session once nothing of it is in flight. */
 void dp_maybe_release(struct dp_sess *s);
+
+/* splice.c: the kernel TLS path */
+/* Control thread, at hand-over: pipes, blocking sockets.  0 or -errno. */
+int dp_splice_prepare(struct dp_sess *s);
+/* Worker: posts both directions' first splices. */
+void dp_splice_start(struct dp_sess *s);
+/* Worker: a completion of OP_SPLICE_IN/OUT, OP_ALERT or OP_WATCH on l. */
+void dp_splice_complete(struct dp_leg *l, enum dp_op op, const struct io_uring_cqe *cqe);
+/* Worker, from dp_sess_end: stops what is in flight. */
+void dp_splice_end(struct dp_sess *s, bool ok);
+/* True while an operation of the kernel path is in flight on l. */
+bool dp_splice_busy(const struct dp_leg *l);
+/* Closes l's pipe (NULL-safe on legs without one). */
+void dp_splice_release(struct dp_leg *l);
 
 #endif
