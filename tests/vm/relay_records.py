@@ -13,7 +13,8 @@ device's connection ends too).
 
     test client ==tls 1.2, kTLS==> sluice-relay <==tls 1.2, kTLS== sluice-agent --tcp--> python device
 
-Cases: a handshake record (type 22, a HelloRequest), a fatal alert
+While a session is idle, no io-wq thread of the relay waits in a splice
+(each direction waits in a poll).  Cases: a handshake record (type 22, a HelloRequest), a fatal alert
 (type 21, handshake_failure), then as on the userspace path: the test's
 leg reset (RST) mid-session ("read on end 0: Connection reset by peer"),
 and the test client's control connection closed, which makes the control
@@ -127,6 +128,22 @@ class Client:
         self.ctl.sock.close()
 
 
+def io_wq_busy(pid):
+    """The relay's io_uring worker threads (iou-wrk-*) that wait anywhere
+    but in io-wq's own idle loop, as (tid, wchan): a splice waiting for a
+    record shows as wait_woken."""
+    busy = []
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            comm = Path("/proc/%d/task/%s/comm" % (pid, tid)).read_text().strip()
+            wchan = Path("/proc/%d/task/%s/wchan" % (pid, tid)).read_text().strip()
+        except OSError:
+            continue
+        if comm.startswith("iou-wrk") and wchan != "io_wq_worker":
+            busy.append((tid, wchan))
+    return busy
+
+
 def wait_leg_closed(raw, timeout):
     """Reads the plain side of a kTLS socket until EOF or an error."""
     raw.settimeout(timeout)
@@ -153,6 +170,9 @@ def run_case(relay, client, dev, closed, action, reason):
     # Stream bytes both ways through the kernel path first.
     leg.sendall(b"ping")
     assert harness.recv_exact(leg, 22) == b"hello from the device\n"
+    # Idle now: each direction waits in a poll, not in an io-wq thread.
+    harness.wait_until(lambda: not io_wq_busy(relay.proc.pid), 60,
+                       "the relay's io-wq threads to go idle")
     closed.clear()
     raw = socket.socket(fileno=os.dup(leg.fileno()))
     try:

@@ -624,6 +624,8 @@ static void *worker_main(void *arg)
 				on_wake(w);
 				continue;
 			}
+			if ((u & OP_MASK) == OP_WAIT)
+				continue;
 			leg = (struct dp_leg *)(uintptr_t)(u & ~(uint64_t)OP_MASK);
 			switch (u & OP_MASK) {
 			case OP_RECV:

@@ -36,6 +36,8 @@ enum dp_op {
 	OP_SPLICE_OUT = 3,	/* kernel path: pipe -> socket (on the source leg) */
 	OP_ALERT = 4,		/* kernel path: close_notify written to this leg */
 	OP_WATCH = 5,		/* kernel path: reset or EOF after close_notify */
+	OP_WAIT = 6,		/* kernel path: poll heading a splice pair; its
+				 * completion is not looked at */
 	OP_MASK = 7,
 };
 #define UD_IGNORE 0ull	/* cancel requests: nothing to do on completion */

@@ -10,19 +10,24 @@
  * and are only freed at the end: the record sequence numbers live in the
  * kernel.
  *
- * One pair in flight per direction.  The first splice asks for one
- * record's worth (SPLICE_LEN): kernel TLS splices at most one record per
- * call, and io_uring breaks a link when a splice moves less than asked,
- * so a full record runs both splices in one submission, and after a short
- * one the second is cancelled and posted again for what the pipe holds.
- * The pipe is empty whenever a first splice is posted, so it never fills,
- * and the sender is held back by TCP when the receiver is slow, as on the
- * userspace path.
+ * One pair in flight per direction, headed by a poll for a readable
+ * record.  The first splice asks for one record's worth (SPLICE_LEN):
+ * kernel TLS splices at most one record per call, and io_uring breaks a
+ * link when a splice moves less than asked, so a full record runs both
+ * splices in one submission, and after a short one the second is
+ * cancelled and posted again for what the pipe holds.  The pipe is empty
+ * whenever a first splice is posted, so it never fills, and the sender is
+ * held back by TCP when the receiver is slow, as on the userspace path.
  *
  * The sockets are made blocking at hand-over: io_uring runs splice in its
  * worker threads, where a non-blocking socket would return EAGAIN instead
- * of waiting for a record (the cost: one io-wq thread waits per idle
- * direction; see docs/datapath.md).
+ * of waiting for the rest of a record.  The poll at the head of the link
+ * (it completes when a record, EOF or an error is there) keeps an idle
+ * direction off the io-wq threads: only a splice that has something to
+ * move, or that waits for a slow receiver, holds one.  The poll's own
+ * completion is ignored: the splice after it always completes later, and
+ * says everything.  (Not IOSQE_CQE_SKIP_SUCCESS: when a skip-success head
+ * fails, the requests linked to it complete without any CQE.)
  *
  * Non-data records.  Splice refuses a record that is not application
  * data with EINVAL and leaves it queued (EIO, what recv without a control
@@ -155,27 +160,32 @@ static void fail(struct dp_sess *s, const char *fmt, ...)
 	dp_sess_end(s, false, why);
 }
 
-/* Direction src->idx: socket -> pipe linked to pipe -> the other socket. */
+/*
+ * Direction src->idx: poll for a record, linked to socket -> pipe, linked
+ * to pipe -> the other socket.  The splice in completes after the poll,
+ * whatever happens (-ECANCELED when the poll failed), so in_armed covers
+ * both.
+ */
 static void post_pair(struct dp_leg *src)
 {
 	struct dp_sess *s = src->s;
 	struct dp_worker *w = s->w;
 	struct dp_leg *dst = &s->leg[!src->idx];
-	struct io_uring_sqe *in, *out;
+	struct io_uring_sqe *wait, *in, *out;
 
-	/* Both in one submission, or the link would be cut in two. */
-	if (io_uring_sq_space_left(&w->ring) < 2)
+	/* All three in one submission, or the link would be cut. */
+	if (io_uring_sq_space_left(&w->ring) < 3)
 		io_uring_submit(&w->ring);
-	in = io_uring_get_sqe(&w->ring);
-	out = in ? io_uring_get_sqe(&w->ring) : NULL;
-	if (!out) {
-		if (in) {	/* never submitted alone: make it a no-op */
-			io_uring_prep_nop(in);
-			io_uring_sqe_set_data64(in, UD_IGNORE);
-		}
+	if (io_uring_sq_space_left(&w->ring) < 3) {
 		fail(s, "io_uring submission queue full");
 		return;
 	}
+	wait = io_uring_get_sqe(&w->ring);
+	in = io_uring_get_sqe(&w->ring);
+	out = io_uring_get_sqe(&w->ring);
+	io_uring_prep_poll_add(wait, src->fd, POLLIN);
+	io_uring_sqe_set_flags(wait, IOSQE_IO_LINK);
+	io_uring_sqe_set_data64(wait, dp_ud(src, OP_WAIT));
 	io_uring_prep_splice(in, src->fd, -1, src->pipe[1], -1, SPLICE_LEN, SPLICE_F_MOVE);
 	io_uring_sqe_set_flags(in, IOSQE_IO_LINK);
 	io_uring_sqe_set_data64(in, dp_ud(src, OP_SPLICE_IN));
@@ -461,14 +471,15 @@ void dp_splice_complete(struct dp_leg *l, enum dp_op op, const struct io_uring_c
 
 void dp_splice_end(struct dp_sess *s, bool ok)
 {
-	static const enum dp_op ops[] = { OP_SPLICE_IN, OP_SPLICE_OUT, OP_ALERT, OP_WATCH };
+	static const enum dp_op ops[] = { OP_WAIT, OP_SPLICE_IN, OP_SPLICE_OUT, OP_ALERT,
+					  OP_WATCH };
 	unsigned int k;
 	int i;
 
 	for (i = 0; i < 2; i++) {
 		struct dp_leg *l = &s->leg[i];
-		const bool armed[] = { l->in_armed, l->out_armed, l->alert_armed,
-				       l->watch_armed };
+		const bool armed[] = { l->in_armed, l->in_armed, l->out_armed,
+				       l->alert_armed, l->watch_armed };
 
 		for (k = 0; k < sizeof(ops) / sizeof(ops[0]); k++)
 			if (armed[k])
