@@ -18,7 +18,9 @@ While a session is idle, no io-wq thread of the relay waits in a splice
 (type 21, handshake_failure), then as on the userspace path: the test's
 leg reset (RST) mid-session ("read on end 0: Connection reset by peer"),
 and the test client's control connection closed, which makes the control
-thread cancel the session ("client disconnected").  The half-close alert
+thread cancel the session ("client disconnected"): once while the session
+is idle, once while a splice waits in an io-wq thread for the test's leg,
+which reads nothing of what the device floods it with.  The half-close alert
 (close_notify) is relay_e2e.py's.  Run by tests/vm/suite.sh; needs kernel TLS (exits 77
 without it, e.g. on the development host).  Functional only: no timings.
 
@@ -34,6 +36,7 @@ import sys
 import tempfile
 import threading
 import traceback
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,33 +51,58 @@ TCP_ULP = 31                # <linux/tcp.h>
 SSL_OP_ENABLE_KTLS = 1 << 3  # <openssl/ssl.h>; Python 3.11 has no name for it
 
 def send_record(rtype, payload):
-    def act(client, leg, raw):
+    def act(relay, client, leg, raw):
         raw.sendmsg([payload], [(SOL_TLS, TLS_SET_RECORD_TYPE, bytes([rtype]))])
     return act
 
 
-def reset_leg(client, leg, raw):
+def reset_leg(relay, client, leg, raw):
     raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     raw.close()
     leg.close()
 
 
-def close_control(client, leg, raw):
+def close_control(relay, client, leg, raw):
+    client.close()
+
+
+def close_control_blocked(relay, client, leg, raw):
+    """The device floods a leg that reads nothing: once a splice waits in
+    an io-wq thread for the test's socket to drain, the control
+    connection goes, and the cancel must still end the session."""
+    key = 'sluice_relayed_bytes_total{direction="to_client",path="ktls"}'
+    seen = {}
+
+    def stalled():
+        # A thread waits in a splice, and no byte moved since the last look.
+        busy, n = io_wq_busy(relay.proc.pid), relayed(relay, key)
+        still = bool(busy) and n == seen.get("n")
+        seen.update(n=n, busy=busy)
+        return still
+
+    leg.sendall(b"flood")
+    harness.wait_until(stalled, 120, "a splice to wait for the test's leg, which reads "
+                       "nothing", interval=0.5)
+    print("relay_records: stalled at %d bytes to the client; io-wq threads waiting: %s"
+          % (seen["n"], seen["busy"]))
     client.close()
 
 
 CASES = [
-    # (what, action, reason the relay must log)
+    # (what, action, reason the relay must log); close_control* close the
+    # client, which the next case makes again.
     ("a handshake record (type 22)", send_record(22, b"\x00\x00\x00\x00"),
      r"end 0 sent a TLS handshake record \(type 22\), which kernel TLS sessions do not relay"),
     ("a fatal alert (type 21)", send_record(21, bytes([2, 40])),
      r"end 0 sent TLS alert record \(type 21\): fatal handshake failure"),
     ("a reset of the client's leg", reset_leg,
      r"read on end 0: Connection reset by peer"),
-    # Last: the client is gone afterwards.
-    ("the client's control connection closed", close_control,
+    ("the client's control connection closed (idle session)", close_control,
      r"client disconnected"),
+    ("the client's control connection closed (a splice waiting for the reader)",
+     close_control_blocked, r"client disconnected"),
 ]
+FLOOD = 32 << 20    # more than the sockets on the way hold
 
 
 def ktls_leg(port):
@@ -128,6 +156,15 @@ class Client:
         self.ctl.sock.close()
 
 
+def relayed(relay, key):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % relay.metrics_port,
+                                timeout=60) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith(key + " "):
+                return int(float(line.rsplit(" ", 1)[1]))
+    raise AssertionError("no %s in the metrics" % key)
+
+
 def io_wq_busy(pid):
     """The relay's io_uring worker threads (iou-wrk-*) that wait anywhere
     but in io-wq's own idle loop, as (tid, wchan): a splice waiting for a
@@ -176,7 +213,7 @@ def run_case(relay, client, dev, closed, action, reason):
     closed.clear()
     raw = socket.socket(fileno=os.dup(leg.fileno()))
     try:
-        action(client, leg, raw)
+        action(relay, client, leg, raw)
         end = relay.proc.wait_log(r"session %s closed \((.*)\): .*path (\S+) \((.*)\)"
                                   % start.group(1), timeout=120, since=mark)
         print("relay_records: %s" % end.group(0))
@@ -203,10 +240,16 @@ def main():
     closed = threading.Event()
 
     def device(conn, idx):
-        conn.sendall(b"hello from the device\n")
         try:
-            while conn.recv(65536):
-                pass
+            conn.sendall(b"hello from the device\n")
+            while True:
+                d = conn.recv(65536)
+                if not d:
+                    break
+                if b"flood" in d:
+                    chunk = b"x" * (1 << 20)
+                    for _ in range(FLOOD // len(chunk)):
+                        conn.sendall(chunk)
         except OSError:
             pass
         closed.set()
@@ -218,10 +261,13 @@ def main():
         dev = sl.device(device)
         relay = sl.start_relay(extra="data_threads = 1\n", heartbeat="60s", timeout=120)
         sl.start_agent(relay, devices={"plc": str(dev.port)}, timeout=120)
-        client = Client(sl, relay)
         for what, action, reason in CASES:
+            if client is None:
+                client = Client(sl, relay)
             run_case(relay, client, dev, closed, action, reason)
             print("relay_records: ok   %s ends the kernel TLS session" % what)
+            if action in (close_control, close_control_blocked):
+                client = None
         ok = True
     except Exception:  # reported with the logs
         print("relay_records: FAIL:\n%s" % traceback.format_exc())
