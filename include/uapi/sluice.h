@@ -706,9 +706,10 @@ enum sluice_change_attr {
 };
 #define SLUICE_CHANGE_A_MAX (__SLUICE_CHANGE_A_LAST - 1)
 
-/* How a session's bytes move.  Kernel TLS paths come with their code. */
+/* How a session's bytes move (docs/datapath.md). */
 enum sluice_data_path {
-	SLUICE_PATH_USERSPACE = 1,	/* OpenSSL in the relay, epoll */
+	SLUICE_PATH_USERSPACE = 1,	/* OpenSSL in the relay, epoll or io_uring */
+	SLUICE_PATH_KTLS = 2,		/* kernel TLS both ways on both legs, splice */
 	__SLUICE_PATH_LAST
 };
 #define SLUICE_PATH_MAX (__SLUICE_PATH_LAST - 1)

@@ -13,10 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include <openssl/err.h>
 
 #include "tls.h"
 
@@ -489,6 +492,123 @@ static void test_server_ctx_loads_identity(void **state)
 	SSL_CTX_free(ctx);
 }
 
+/* ---- data legs: TLS 1.2 with kernel TLS asked for, control stays 1.3 ---- */
+
+/*
+ * Runs both handshakes over a socketpair, stepped in turn.  Returns 1 when
+ * both finished; the SSLs are left for the caller to inspect and free.
+ */
+static int pair_handshake(SSL_CTX *sctx, SSL_CTX *cctx, SSL **srv, SSL **cli, int sv[2])
+{
+	bool s_done = false, c_done = false;
+	int i, r;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	*srv = SSL_new(sctx);
+	*cli = SSL_new(cctx);
+	assert_non_null(*srv);
+	assert_non_null(*cli);
+	SSL_set_fd(*srv, sv[0]);
+	SSL_set_fd(*cli, sv[1]);
+	SSL_set_accept_state(*srv);
+	SSL_set_connect_state(*cli);
+	for (i = 0; i < 1000 && !(s_done && c_done); i++) {
+		if (!c_done) {
+			r = SSL_do_handshake(*cli);
+			if (r == 1)
+				c_done = true;
+			else if (SSL_get_error(*cli, r) != SSL_ERROR_WANT_READ)
+				return 0;
+		}
+		if (!s_done) {
+			r = SSL_do_handshake(*srv);
+			if (r == 1)
+				s_done = true;
+			else if (SSL_get_error(*srv, r) != SSL_ERROR_WANT_READ)
+				return 0;
+		}
+	}
+	return s_done && c_done;
+}
+
+static void pair_free(SSL *srv, SSL *cli, int sv[2])
+{
+	SSL_free(srv);
+	SSL_free(cli);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static SSL_CTX *relay_ctx(bool data_legs)
+{
+	char key[128], crt[128];
+	SSL_CTX *ctx;
+
+	path_of(key, sizeof(key), "relay.key");
+	path_of(crt, sizeof(crt), "relay.crt");
+	assert_true(sl_tls_identity_ensure(dir, why, sizeof(why)) >= 0);
+	ctx = sl_tls_server_ctx(key, crt, why, sizeof(why));
+	if (!ctx)
+		fail_msg("server context: %s", why);
+	if (data_legs && sl_tls_server_allow_data_legs(ctx, why, sizeof(why)))
+		fail_msg("data legs: %s", why);
+	return ctx;
+}
+
+static void test_data_leg_is_tls12_aes_gcm_with_ktls_asked(void **state)
+{
+	SSL_CTX *sctx = relay_ctx(true), *cctx = sl_tls_data_ctx(why, sizeof(why));
+	SSL *srv, *cli;
+	int sv[2];
+
+	(void)state;
+	assert_non_null(cctx);
+	assert_int_equal(SSL_CTX_get_max_proto_version(cctx), TLS1_2_VERSION);
+	assert_true(SSL_CTX_get_options(cctx) & SSL_OP_NO_TICKET);
+	assert_true(SSL_CTX_get_options(cctx) & SSL_OP_NO_RENEGOTIATION);
+	assert_int_equal(pair_handshake(sctx, cctx, &srv, &cli, sv), 1);
+	assert_int_equal(SSL_version(srv), TLS1_2_VERSION);
+	assert_string_equal(SSL_get_cipher_name(srv), "ECDHE-ECDSA-AES128-GCM-SHA256");
+	/* Asked for on both ends; a socketpair cannot take it, so no offload. */
+	assert_true(SSL_get_options(srv) & SSL_OP_ENABLE_KTLS);
+	assert_true(SSL_get_options(cli) & SSL_OP_ENABLE_KTLS);
+	assert_false(BIO_get_ktls_send(SSL_get_wbio(srv)));
+	pair_free(srv, cli, sv);
+	SSL_CTX_free(sctx);
+	SSL_CTX_free(cctx);
+}
+
+static void test_control_stays_tls13_without_ktls(void **state)
+{
+	SSL_CTX *sctx = relay_ctx(true), *cctx = sl_tls_client_ctx(why, sizeof(why));
+	SSL *srv, *cli;
+	int sv[2];
+
+	(void)state;
+	assert_non_null(cctx);
+	assert_int_equal(pair_handshake(sctx, cctx, &srv, &cli, sv), 1);
+	assert_int_equal(SSL_version(srv), TLS1_3_VERSION);
+	assert_false(SSL_get_options(srv) & SSL_OP_ENABLE_KTLS);
+	pair_free(srv, cli, sv);
+	SSL_CTX_free(sctx);
+	SSL_CTX_free(cctx);
+}
+
+static void test_data_leg_needs_relay_with_tls12(void **state)
+{
+	SSL_CTX *sctx = relay_ctx(false), *cctx = sl_tls_data_ctx(why, sizeof(why));
+	SSL *srv, *cli;
+	int sv[2];
+
+	(void)state;
+	assert_non_null(cctx);
+	assert_int_equal(pair_handshake(sctx, cctx, &srv, &cli, sv), 0);
+	ERR_clear_error();
+	pair_free(srv, cli, sv);
+	SSL_CTX_free(sctx);
+	SSL_CTX_free(cctx);
+}
+
 /* ---- sl_key_perms_check ---- */
 
 static void test_key_perms_0600_ok(void **state)
@@ -571,6 +691,9 @@ int main(void)
 		T(test_fingerprint_differs_per_identity),
 		T(test_fingerprint_file_errors),
 		T(test_server_ctx_loads_identity),
+		T(test_data_leg_is_tls12_aes_gcm_with_ktls_asked),
+		T(test_control_stays_tls13_without_ktls),
+		T(test_data_leg_needs_relay_with_tls12),
 		T(test_key_perms_0600_ok),
 		T(test_key_perms_0644_refused),
 		T(test_key_perms_group_readable_refused),

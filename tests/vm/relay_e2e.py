@@ -3,19 +3,25 @@
 agent, device and client as on the host, 4 MiB each way through one
 session, checked byte for byte, and the data path the relay took.
 
-    python (client side) --tcp--> sluice-client ==tls==> sluice-relay <==tls== sluice-agent --tcp--> python device
+    python (client side) --tcp--> sluice-client ==tls 1.2==> sluice-relay <==tls 1.2== sluice-agent --tcp--> python device
+                                                 (kTLS)        (kTLS splice)      (kTLS)
 
 Run by tests/vm/suite.sh in the guest (make check-vm), or on the host:
 
     python3 tests/vm/relay_e2e.py [BINDIR]      # default build/release/bin
 
-What it asserts today: the session went through the relay's io_uring data
-plane on this kernel (setup flags, multishot receive and provided buffers
-of the guest's io_uring, not the development host's) and ended
-"finished" with both byte counts.  It prints /proc/net/tls_stat before and
-after.  The kernel TLS path (docs/datapath.md) is not built yet; when it is,
-this test is where "path ktls" and the TlsCurrTxSw/RxSw deltas get asserted.
-Functional only: no timings.
+What it asserts, where the kernel has TLS (/proc/net/tls_stat exists or
+appears; in the guest it must): the relay found kernel TLS send and
+receive on both legs and took the kernel path ("kernel TLS: client tx+rx,
+agent tx+rx", "path ktls (io_uring splice)"); while the session runs,
+/proc/net/tls_stat counts 4 more sockets with software kernel TLS in each
+direction (TlsCurrTxSw/TlsCurrRxSw: the relay's two legs, the agent's and
+the client's), back to where they were afterwards, with TlsTxSw/TlsRxSw
+totals 4 higher and no TlsDecryptError; 4 MiB each way intact (SHA-256),
+half-close both ways (the session ends "finished"), and the relay's
+metrics count the session and its bytes under path="ktls".  On a kernel
+without TLS (the development host) the same run must take the userspace
+io_uring path instead.  Functional only: no timings.
 """
 
 import hashlib
@@ -32,6 +38,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "system"))
 
 import harness  # noqa: E402
+import urllib.request  # noqa: E402
 
 SIZE = 4 << 20
 
@@ -42,6 +49,18 @@ def tls_stat():
     except OSError:
         return {}
     return {k: int(v) for k, v in (ln.split() for ln in text.splitlines() if ln.strip())}
+
+
+def metrics(relay):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % relay.metrics_port,
+                                timeout=60) as r:
+        text = r.read().decode()
+    return {k: float(v) for k, v in (ln.rsplit(" ", 1) for ln in text.splitlines()
+                                      if ln and not ln.startswith("#"))}
+
+
+def delta(after, before, key):
+    return after.get(key, 0) - before.get(key, 0)
 
 
 def main():
@@ -66,8 +85,22 @@ def main():
         sl.start_agent(relay, devices={"plc": str(dev.port)}, timeout=120)
         _, lport = sl.forward(relay, "agent1/plc:%d" % dev.port, timeout=120)
 
+        mark = relay.proc.mark()
         sock = harness.connect(lport, timeout=300)
         got = {}
+        # Nothing is sent before the sockets are counted: the session
+        # cannot end while this side has not closed.
+        start = relay.proc.wait_log(r"session \S+: relaying .*\((.*)\), (kernel TLS: .*)",
+                                    timeout=120, since=mark)
+        print("relay_e2e: %s" % start.group(0))
+        ktls = Path("/proc/net/tls_stat").exists()
+        assert ktls or os.environ.get("SLUICE_VM") != "1", "no kernel TLS in the guest"
+        mid = tls_stat()
+        print("relay_e2e: tls_stat during %s" % mid)
+        if ktls:
+            assert start.group(2) == "kernel TLS: client tx+rx, agent tx+rx", start.group(0)
+            for k in ("TlsCurrTxSw", "TlsCurrRxSw"):
+                assert delta(mid, before, k) == 4, (k, before, mid)
 
         def rx():
             got["sha"], got["len"] = harness.hash_until_eof(sock)
@@ -88,12 +121,33 @@ def main():
             "client -> device corrupted"
 
         m = relay.proc.wait_log(r"session \S+ closed \((\S+)\).*, (\d+) bytes to device, "
-                                r"(\d+) bytes to client, .* path (\S+) \((\S+)\)", timeout=120)
+                                r"(\d+) bytes to client, .* path (\S+) \(([^)]*)\)", timeout=120)
         print("relay_e2e: %s" % m.group(0))
         print("relay_e2e: %s" % relay.proc.lines(r"data plane: .*")[0].strip())
         assert m.group(1) == "finished", m.group(0)
         assert int(m.group(2)) == SIZE and int(m.group(3)) == SIZE, m.group(0)
-        assert (m.group(4), m.group(5)) == ("userspace", "io_uring"), m.group(0)
+        if ktls:
+            assert (m.group(4), m.group(5)) == ("ktls", "io_uring splice"), m.group(0)
+            met = metrics(relay)
+            print("relay_e2e: metrics %s" % {k: v for k, v in met.items() if "path=" in k})
+            assert met['sluice_sessions_relayed_total{path="ktls"}'] == 1, met
+            assert met['sluice_sessions_started_total{path="ktls"}'] == 1, met
+            for d in ("to_device", "to_client"):
+                assert met['sluice_relayed_bytes_total{direction="%s",path="ktls"}' % d] \
+                    == SIZE, met
+                assert met['sluice_relayed_bytes_total{direction="%s",path="userspace"}'
+                           % d] == 0, met
+            # Sockets closed: the current counts drop back (the agent and
+            # the client close their legs at their own pace).
+            harness.wait_until(lambda: all(delta(tls_stat(), before, k) == 0
+                                           for k in ("TlsCurrTxSw", "TlsCurrRxSw")),
+                               120, "kernel TLS sockets to close")
+            after = tls_stat()
+            for k in ("TlsTxSw", "TlsRxSw"):
+                assert delta(after, before, k) == 4, (k, before, after)
+            assert delta(after, before, "TlsDecryptError") == 0, (before, after)
+        else:
+            assert (m.group(4), m.group(5)) == ("userspace", "io_uring"), m.group(0)
         ok = True
     except Exception:  # reported with the logs
         print("relay_e2e: FAIL:\n%s" % traceback.format_exc())

@@ -3,7 +3,8 @@
 #   make -f tests/vm/vm.mk check-vm    build the kTLS probe and the programs, boot
 #                                      Debian's stock kernel in qemu, run
 #                                      tests/vm/suite.sh inside (the probe, then
-#                                      the relay end to end: relay_e2e.py)
+#                                      the relay end to end on the kernel TLS path:
+#                                      relay_e2e.py, relay_records.py)
 #   make -f tests/vm/vm.mk vm-prepare  only fetch/unpack the kernel, build the initramfs
 #   make -f tests/vm/vm.mk vm-clean    drop build/vm (kernel cache included)
 #

@@ -48,7 +48,8 @@ struct agent_enforce;
 struct agent {
 	const char *conf_path;
 	struct agent_config cfg;
-	SSL_CTX *tls;
+	SSL_CTX *tls;			/* control connection, enrollment: TLS 1.3 */
+	SSL_CTX *data_tls;		/* data legs: TLS 1.2, kernel TLS */
 	struct agent_enforce *enforce;	/* NULL: userspace check only */
 	struct agent_http *http;	/* NULL: no metrics endpoint */
 	struct agent_stats stats;	/* shared with the threads: stats.h */

@@ -93,7 +93,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	a.tls = sl_tls_client_ctx(err, sizeof(err));
-	if (!a.tls) {
+	if (a.tls)
+		a.data_tls = sl_tls_data_ctx(err, sizeof(err));
+	if (!a.tls || !a.data_tls) {
 		sl_log_err("%s", err);
 		goto out;
 	}
@@ -148,6 +150,7 @@ out:
 	if (a.signal_fd > 0)
 		close(a.signal_fd);
 	SSL_CTX_free(a.tls);
+	SSL_CTX_free(a.data_tls);
 	agent_config_free(&a.cfg);
 	return ret;
 }

@@ -62,7 +62,7 @@ static void *session_main(void *arg)
 	if (fd < 0) {
 		sl_log_warn("session %016llx: device %s unreachable: %s", id,
 			    dev->info.name, reason);
-		sl_peer_attach(a->tls, &a->cfg.relay, job->id, job->token,
+		sl_peer_attach(a->data_tls, &a->cfg.relay, job->id, job->token,
 			       sizeof(job->token), SLUICE_E_UNREACHABLE, reason, &err,
 			       why, sizeof(why));
 		o = AGENT_OUTCOME_UNREACHABLE;
@@ -71,7 +71,7 @@ static void *session_main(void *arg)
 	snprintf(what, sizeof(what), "to device %s (%s:%u)", dev->info.name, dev->host,
 		 job->port);
 	/* To the relay is what the device sent: bytes to the client. */
-	o = sl_peer_session(a->tls, &a->cfg.relay, &job->w, fd, job->id, job->token,
+	o = sl_peer_session(a->data_tls, &a->cfg.relay, &job->w, fd, job->id, job->token,
 			    sizeof(job->token), what, &to_client, &to_device) ?
 		AGENT_OUTCOME_ERROR : AGENT_OUTCOME_OK;
 out:

@@ -21,7 +21,8 @@ struct client_config {
 
 struct client {
 	struct client_config cfg;
-	SSL_CTX *tls;
+	SSL_CTX *tls;			/* control connection: TLS 1.3 */
+	SSL_CTX *data_tls;		/* data legs: TLS 1.2, kernel TLS */
 	char password[SLUICE_PASSWORD_MAX + 1];
 	char totp[SLUICE_TOTP_MAX + 1];	/* "" : none given */
 	int signal_fd;

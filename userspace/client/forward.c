@@ -95,7 +95,7 @@ static void *leg_main(void *arg)
 {
 	struct leg_job *job = arg;
 
-	sl_peer_session(job->c->tls, &job->c->cfg.relay, &job->w, job->fd, job->id,
+	sl_peer_session(job->c->data_tls, &job->c->cfg.relay, &job->w, job->fd, job->id,
 			job->token, sizeof(job->token), "(local connection)", NULL, NULL);
 	OPENSSL_cleanse(job->token, sizeof(job->token));
 	sl_worker_done(&job->w);

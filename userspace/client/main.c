@@ -121,8 +121,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	c.tls = sl_tls_client_ctx(err, sizeof(err));
-	if (!c.tls) {
+	if (c.tls)
+		c.data_tls = sl_tls_data_ctx(err, sizeof(err));
+	if (!c.tls || !c.data_tls) {
 		sl_log_err("%s", err);
+		SSL_CTX_free(c.tls);
 		return 1;
 	}
 	if (client_identity_load(&c))
@@ -144,5 +147,6 @@ int main(int argc, char **argv)
 out:
 	client_identity_clear(&c);
 	SSL_CTX_free(c.tls);
+	SSL_CTX_free(c.data_tls);
 	return ret;
 }

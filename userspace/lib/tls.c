@@ -209,6 +209,58 @@ err:
 	return NULL;
 }
 
+/*
+ * A server hello callback: kernel TLS for connections that cannot end up
+ * TLS 1.3 (no 1.3 in supported_versions).  Those are data legs, whose
+ * both directions OpenSSL 3.0 offloads; a TLS 1.3 connection would get
+ * transmit offload only, which helps no path (docs/datapath.md).
+ */
+static int hello_ktls_cb(SSL *ssl, int *alert, void *arg)
+{
+	const unsigned char *ext;
+	size_t len, i;
+
+	(void)alert;
+	(void)arg;
+	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &ext, &len) == 1 &&
+	    len >= 1) {
+		for (i = 1; i + 1 < len && i < 1 + (size_t)ext[0]; i += 2)
+			if (ext[i] == 0x03 && ext[i + 1] >= 0x04)
+				return SSL_CLIENT_HELLO_SUCCESS;
+	}
+	SSL_set_options(ssl, SSL_OP_ENABLE_KTLS);
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+int sl_tls_server_allow_data_legs(SSL_CTX *ctx, char *why, size_t whylen)
+{
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+	    SSL_CTX_set_cipher_list(ctx, SL_TLS_DATA_CIPHERS) != 1) {
+		ssl_reason(why, whylen, "TLS 1.2 for data legs");
+		return -EINVAL;
+	}
+	SSL_CTX_set_client_hello_cb(ctx, hello_ktls_cb, NULL);
+	return 0;
+}
+
+SSL_CTX *sl_tls_data_ctx(char *why, size_t whylen)
+{
+	SSL_CTX *ctx = sl_tls_client_ctx(why, whylen);
+
+	if (!ctx)
+		return NULL;
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION) ||
+	    SSL_CTX_set_cipher_list(ctx, SL_TLS_DATA_CIPHERS) != 1) {
+		ssl_reason(why, whylen, "data-leg TLS context");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	return ctx;
+}
+
 SSL_CTX *sl_tls_client_ctx(char *why, size_t whylen)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());

@@ -28,6 +28,27 @@ SSL_CTX *sl_tls_server_ctx(const char *key, const char *cert, char *why,
 			   size_t whylen);
 /* TLS 1.3 client context; the relay is authenticated by its pin. */
 SSL_CTX *sl_tls_client_ctx(char *why, size_t whylen);
+/*
+ * Data legs (one TLS connection per relayed stream, first message ATTACH)
+ * use TLS 1.2 with these AEAD suites, so that OpenSSL 3.0 can hand both
+ * directions to kernel TLS (docs/datapath.md, "kernel TLS with splice").
+ */
+#define SL_TLS_DATA_CIPHERS \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384"
+/*
+ * The agent's and the client's data-leg context: TLS 1.2 only, the suites
+ * above, SSL_OP_ENABLE_KTLS (OpenSSL falls back to userspace by itself
+ * where the kernel has no TLS), no tickets, no renegotiation, no client
+ * certificate (the ATTACH token authenticates the leg).  NULL + why.
+ */
+SSL_CTX *sl_tls_data_ctx(char *why, size_t whylen);
+/*
+ * Lets a TLS 1.3 server context accept TLS 1.2 with SL_TLS_DATA_CIPHERS
+ * too, and turns SSL_OP_ENABLE_KTLS on for connections that will not
+ * negotiate TLS 1.3.  The caller refuses anything but ATTACH on a TLS 1.2
+ * connection.  0 or -EINVAL with why.
+ */
+int sl_tls_server_allow_data_legs(SSL_CTX *ctx, char *why, size_t whylen);
 /* Presents cert (with key) to the relay: agents and users, mutual TLS. */
 int sl_tls_ctx_use_identity(SSL_CTX *ctx, EVP_PKEY *key, X509 *cert, char *why,
 			    size_t whylen);

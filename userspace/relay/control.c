@@ -412,6 +412,25 @@ static void unexpected(struct relay *r, struct relay_conn *c,
 						    "unexpected %s", sl_cmd_name(m->cmd)));
 }
 
+/*
+ * TLS 1.2 is there for data legs only (kernel TLS both ways, see
+ * docs/datapath.md); control connections and enrollment need TLS 1.3.
+ */
+static void tls12_refused(struct relay *r, struct relay_conn *c,
+			  struct sl_msg_in *m)
+{
+	char text[160];
+
+	sl_log_warn("%s from %s refused: sent over %s, which the relay accepts only "
+		    "for data legs (ATTACH)", sl_cmd_name(m->cmd), c->addr,
+		    SSL_get_version(c->ssl));
+	r->stats.handshake_failures[HS_FAIL_PROTOCOL]++;
+	snprintf(text, sizeof(text),
+		 "%s needs TLS 1.3: TLS 1.2 is accepted only for data legs (ATTACH)",
+		 sl_cmd_name(m->cmd));
+	relay_refuse(r, c, m->seq, SLUICE_E_PROTO, text);
+}
+
 void relay_control_dispatch(struct relay *r, struct relay_conn *c,
 			    struct sl_msg_in *m)
 {
@@ -422,6 +441,8 @@ void relay_control_dispatch(struct relay *r, struct relay_conn *c,
 		if (c->auth_job)
 			relay_refuse(r, c, m->seq, SLUICE_E_PROTO,
 				     "no request before the answer to the HELLO");
+		else if (m->cmd != SLUICE_CMD_ATTACH && SSL_version(c->ssl) < TLS1_3_VERSION)
+			tls12_refused(r, c, m);
 		else if (m->cmd == SLUICE_CMD_AGENT_HELLO)
 			relay_login_agent(r, c, m);
 		else if (m->cmd == SLUICE_CMD_CLIENT_HELLO)

@@ -301,7 +301,9 @@ static int put_session(struct relay *r, struct nl_msg *msg, const struct relay_s
 	    nla_put_string(msg, SLUICE_SESSION_A_DEVICE, s->device) ||
 	    nla_put_u16(msg, SLUICE_SESSION_A_PORT, s->port) ||
 	    nla_put_u8(msg, SLUICE_SESSION_A_STATE, session_state(s)) ||
-	    (s->pumping && nla_put_u8(msg, SLUICE_SESSION_A_PATH, SLUICE_PATH_USERSPACE)) ||
+	    (s->pumping && nla_put_u8(msg, SLUICE_SESSION_A_PATH,
+				      s->path == PATH_KTLS ? SLUICE_PATH_KTLS :
+							     SLUICE_PATH_USERSPACE)) ||
 	    nla_put_u64(msg, SLUICE_SESSION_A_BYTES_TO_DEVICE,
 			s->pumping ? s->pump.end[0].rx_bytes : 0) ||
 	    nla_put_u64(msg, SLUICE_SESSION_A_BYTES_TO_CLIENT,

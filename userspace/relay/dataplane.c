@@ -49,6 +49,10 @@
  * and all output is sent.  A reset, a TCP EOF without close_notify or a
  * TLS error on either leg ends the session: both sockets are closed, so
  * the peer leg is closed too.
+ *
+ * Sessions whose legs both have kernel TLS both ways take the kernel path
+ * instead (splice.c): same worker, same inbox, cancel and result, but the
+ * bytes are spliced socket -> pipe -> socket and OpenSSL is not involved.
  */
 #include "dataplane.h"
 
@@ -67,116 +71,12 @@
 #include <unistd.h>
 #include <uthash.h>
 
+#include "dataplane_int.h"
 #include "log.h"
-
-#define DP_RING_ENTRIES 1024
-#define DP_NBUF 256			/* provided buffers per worker */
-#define DP_BUF_SIZE (16u << 10)
-#define DP_BGID 1
-#define DP_OUT_HIGH (128u << 10)	/* queued output that stops reading */
-#define DP_PLAIN (16u << 10)		/* one TLS record of plaintext */
 
 const char *const relay_path_names[__PATH_MAX] = {
 	[PATH_USERSPACE] = "userspace",
 	[PATH_KTLS] = "ktls",
-};
-
-/* user_data: a leg pointer with the operation in the low bits, or a tag. */
-enum dp_op {
-	OP_RECV = 0,
-	OP_SEND = 1,
-	OP_MASK = 3,
-};
-#define UD_IGNORE 0ull	/* cancel requests: nothing to do on completion */
-#define UD_WAKE 2ull	/* the inbox eventfd read (never a leg pointer) */
-
-struct dp_sess;
-
-struct dp_leg {
-	struct dp_sess *s;
-	int idx;			/* 0 client, 1 agent */
-	int fd;
-	SSL *ssl;
-	/* Received bytes OpenSSL has not read yet: the buffer of the
-	 * completion being handled (cur), then the backlog (inq). */
-	const char *cur;
-	size_t cur_len;
-	char *inq;
-	size_t inq_off, inq_len, inq_cap;
-	/* Records OpenSSL wrote: out is being filled, snd is in flight. */
-	char *out;
-	size_t out_len, out_cap;
-	char *snd;
-	size_t snd_off, snd_len, snd_cap;
-	bool recv_armed;		/* a multishot receive is posted */
-	bool recv_cancelled;		/* and a cancel for it too */
-	bool send_armed;
-	bool tcp_eof;			/* recv() returned 0 */
-	bool rd_eof;			/* close_notify read */
-	bool wr_done;			/* close_notify written */
-	uint64_t rx_bytes;		/* stream bytes read from this leg */
-};
-
-struct dp_worker;
-
-struct dp_sess {
-	uint64_t handle;
-	void *cookie;
-	struct dp_worker *w;
-	struct dp_leg leg[2];
-	bool closing;
-	struct relay_dp_result res;
-	UT_hash_handle hh;
-	STAILQ_ENTRY(dp_sess) done_link;
-};
-
-enum dp_msg_type {
-	MSG_ADD = 1,
-	MSG_CANCEL = 2,
-	MSG_STOP = 3,
-};
-
-struct dp_msg {
-	enum dp_msg_type type;
-	struct dp_sess *s;		/* MSG_ADD */
-	uint64_t handle;		/* MSG_CANCEL */
-	char why[120];
-	STAILQ_ENTRY(dp_msg) link;
-};
-
-struct dp_worker {
-	struct relay_dp *dp;
-	unsigned int id;
-	pthread_t tid;
-	bool started;
-	struct io_uring ring;
-	bool ring_ok;
-	struct io_uring_buf_ring *br;
-	char *bufs;
-	int efd;			/* inbox doorbell */
-	uint64_t efd_val;
-	pthread_mutex_t lock;
-	STAILQ_HEAD(, dp_msg) inbox;
-	struct dp_sess *sessions;	/* by handle */
-	unsigned int nsess;
-	bool stopping;
-	int init_err;			/* ring setup result, for relay_dp_init */
-	unsigned int ring_flags;
-	_Atomic uint64_t bytes[2];	/* [dir], path userspace */
-	char scratch[DP_PLAIN];
-};
-
-struct relay_dp {
-	unsigned int n, next;
-	struct dp_worker *w;
-	int done_efd;
-	pthread_mutex_t lock;
-	STAILQ_HEAD(, dp_sess) done;
-	uint64_t next_handle;
-	pthread_mutex_t init_lock;
-	pthread_cond_t init_cond;
-	unsigned int ninit;
-	char desc[160];
 };
 
 static BIO_METHOD *dp_bio_method;
@@ -292,7 +192,7 @@ static int save_leftover(struct dp_leg *l)
 
 /* ------------------------------------------------------------- sessions */
 
-static struct io_uring_sqe *get_sqe(struct dp_worker *w)
+struct io_uring_sqe *dp_get_sqe(struct dp_worker *w)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
 
@@ -303,7 +203,7 @@ static struct io_uring_sqe *get_sqe(struct dp_worker *w)
 	return sqe;
 }
 
-static uint64_t ud(struct dp_leg *l, enum dp_op op)
+uint64_t dp_ud(struct dp_leg *l, enum dp_op op)
 {
 	return (uint64_t)(uintptr_t)l | op;
 }
@@ -319,7 +219,7 @@ static void post_done(struct dp_sess *s)
 }
 
 /* Frees a closing session once no operation of it is in flight. */
-static void maybe_release(struct dp_sess *s)
+void dp_maybe_release(struct dp_sess *s)
 {
 	struct dp_worker *w = s->w;
 	int i;
@@ -327,15 +227,17 @@ static void maybe_release(struct dp_sess *s)
 	if (!s->closing)
 		return;
 	for (i = 0; i < 2; i++)
-		if (s->leg[i].recv_armed || s->leg[i].send_armed)
+		if (s->leg[i].recv_armed || s->leg[i].send_armed ||
+		    dp_splice_busy(&s->leg[i]))
 			return;
 	for (i = 0; i < 2; i++) {
 		struct dp_leg *l = &s->leg[i];
 
-		SSL_free(l->ssl);	/* frees our BIO */
+		SSL_free(l->ssl);	/* frees our BIO, or the socket BIO */
 		l->ssl = NULL;
 		close(l->fd);
 		l->fd = -1;
+		dp_splice_release(l);
 		free(l->inq);
 		free(l->out);
 		free(l->snd);
@@ -347,19 +249,19 @@ static void maybe_release(struct dp_sess *s)
 	post_done(s);
 }
 
-static void cancel_op(struct dp_worker *w, struct dp_leg *l, enum dp_op op)
+void dp_cancel_op(struct dp_worker *w, struct dp_leg *l, enum dp_op op)
 {
-	struct io_uring_sqe *sqe = get_sqe(w);
+	struct io_uring_sqe *sqe = dp_get_sqe(w);
 
 	if (!sqe)
 		return;
-	io_uring_prep_cancel64(sqe, ud(l, op), 0);
+	io_uring_prep_cancel64(sqe, dp_ud(l, op), 0);
 	io_uring_sqe_set_data64(sqe, UD_IGNORE);
 	io_uring_sqe_set_flags(sqe, IOSQE_CQE_SKIP_SUCCESS);
 }
 
 /* Ends the session (once): cancels what is in flight, then releases. */
-static void sess_end(struct dp_sess *s, bool ok, const char *why)
+void dp_sess_end(struct dp_sess *s, bool ok, const char *why)
 {
 	int i;
 
@@ -372,13 +274,15 @@ static void sess_end(struct dp_sess *s, bool ok, const char *why)
 		struct dp_leg *l = &s->leg[i];
 
 		if (l->recv_armed && !l->recv_cancelled) {
-			cancel_op(s->w, l, OP_RECV);
+			dp_cancel_op(s->w, l, OP_RECV);
 			l->recv_cancelled = true;
 		}
 		if (l->send_armed)
-			cancel_op(s->w, l, OP_SEND);
+			dp_cancel_op(s->w, l, OP_SEND);
 	}
-	/* The completion handler that got here calls maybe_release() last. */
+	if (s->res.path == PATH_KTLS)
+		dp_splice_end(s, ok);
+	/* The completion handler that got here calls dp_maybe_release() last. */
 }
 
 static void tls_fail(struct dp_sess *s, int i, const char *op)
@@ -391,7 +295,7 @@ static void tls_fail(struct dp_sess *s, int i, const char *op)
 		ERR_error_string_n(e, reason, sizeof(reason));
 	ERR_clear_error();
 	snprintf(why, sizeof(why), "%s on end %d: %s", op, i, reason);
-	sess_end(s, false, why);
+	dp_sess_end(s, false, why);
 }
 
 /* Moves direction i: reads leg i, writes leg !i.  false when it ended. */
@@ -404,7 +308,8 @@ static bool move(struct dp_sess *s, int i)
 	while (!src->rd_eof && pending_out(dst) < DP_OUT_HIGH) {
 		if (SSL_read_ex(src->ssl, w->scratch, sizeof(w->scratch), &n) == 1) {
 			src->rx_bytes += n;
-			atomic_fetch_add_explicit(&w->bytes[i], n, memory_order_relaxed);
+			atomic_fetch_add_explicit(&w->bytes[PATH_USERSPACE][i], n,
+						  memory_order_relaxed);
 			if (SSL_write_ex(dst->ssl, w->scratch, n, &wr) != 1 || wr != n) {
 				tls_fail(s, !i, "write");
 				return false;
@@ -454,12 +359,12 @@ static void arm_send(struct dp_worker *w, struct dp_leg *l)
 		l->out_cap = cap;
 		l->out_len = 0;
 	}
-	sqe = get_sqe(w);
+	sqe = dp_get_sqe(w);
 	if (!sqe)
 		return;		/* retried on the next step */
 	io_uring_prep_send(sqe, l->fd, l->snd + l->snd_off, l->snd_len - l->snd_off,
 			   MSG_NOSIGNAL);
-	io_uring_sqe_set_data64(sqe, ud(l, OP_SEND));
+	io_uring_sqe_set_data64(sqe, dp_ud(l, OP_SEND));
 	l->send_armed = true;
 }
 
@@ -468,17 +373,17 @@ static void arm_recv(struct dp_worker *w, struct dp_leg *l, bool want)
 	struct io_uring_sqe *sqe;
 
 	if (want && !l->recv_armed) {
-		sqe = get_sqe(w);
+		sqe = dp_get_sqe(w);
 		if (!sqe)
 			return;
 		io_uring_prep_recv_multishot(sqe, l->fd, NULL, 0, 0);
 		io_uring_sqe_set_flags(sqe, IOSQE_BUFFER_SELECT);
 		sqe->buf_group = DP_BGID;
-		io_uring_sqe_set_data64(sqe, ud(l, OP_RECV));
+		io_uring_sqe_set_data64(sqe, dp_ud(l, OP_RECV));
 		l->recv_armed = true;
 		l->recv_cancelled = false;
 	} else if (!want && l->recv_armed && !l->recv_cancelled) {
-		cancel_op(w, l, OP_RECV);
+		dp_cancel_op(w, l, OP_RECV);
 		l->recv_cancelled = true;
 	}
 }
@@ -502,7 +407,7 @@ static void step(struct dp_sess *s)
 		if (!l->rd_eof || !s->leg[!i].wr_done || pending_out(l))
 			goto busy;
 	}
-	sess_end(s, true, "finished");
+	dp_sess_end(s, true, "finished");
 	return;
 busy:
 	if (!pending_out(&s->leg[0]) && !pending_out(&s->leg[1])) {
@@ -550,7 +455,7 @@ static void on_recv(struct dp_worker *w, struct dp_leg *l,
 			l->cur_len = (size_t)cqe->res;
 			step(s);
 			if (!s->closing && save_leftover(l))
-				sess_end(s, false, "out of memory");
+				dp_sess_end(s, false, "out of memory");
 			l->cur_len = 0;
 		}
 		recycle(w, bid);
@@ -562,11 +467,11 @@ static void on_recv(struct dp_worker *w, struct dp_leg *l,
 	} else if (!s->closing) {
 		snprintf(why, sizeof(why), "read on end %d: %s", l->idx,
 			 strerror(-cqe->res));
-		sess_end(s, false, why);
+		dp_sess_end(s, false, why);
 	}
 	if (cqe->flags & IORING_CQE_F_BUFFER && cqe->res <= 0)
 		recycle(w, cqe->flags >> IORING_CQE_BUFFER_SHIFT);
-	maybe_release(s);
+	dp_maybe_release(s);
 }
 
 static void on_send(struct dp_leg *l, const struct io_uring_cqe *cqe)
@@ -583,16 +488,16 @@ static void on_send(struct dp_leg *l, const struct io_uring_cqe *cqe)
 	} else if (!s->closing) {
 		snprintf(why, sizeof(why), "write on end %d: %s", l->idx,
 			 strerror(-cqe->res));
-		sess_end(s, false, why);
+		dp_sess_end(s, false, why);
 	}
-	maybe_release(s);
+	dp_maybe_release(s);
 }
 
 /* ---------------------------------------------------------------- worker */
 
 static void arm_wake(struct dp_worker *w)
 {
-	struct io_uring_sqe *sqe = get_sqe(w);
+	struct io_uring_sqe *sqe = dp_get_sqe(w);
 
 	if (!sqe)
 		return;
@@ -616,22 +521,24 @@ static void on_wake(struct dp_worker *w)
 			s = m->s;
 			HASH_ADD(hh, w->sessions, handle, sizeof(s->handle), s);
 			w->nsess++;
-			/* OpenSSL may hold bytes read with the ATTACH. */
-			step(s);
-			maybe_release(s);
+			if (s->res.path == PATH_KTLS)
+				dp_splice_start(s);
+			else
+				step(s);	/* OpenSSL may hold bytes read with the ATTACH. */
+			dp_maybe_release(s);
 			break;
 		case MSG_CANCEL:
 			HASH_FIND(hh, w->sessions, &m->handle, sizeof(m->handle), s);
 			if (s) {
-				sess_end(s, false, m->why);
-				maybe_release(s);	/* last use of s */
+				dp_sess_end(s, false, m->why);
+				dp_maybe_release(s);	/* last use of s */
 			}
 			break;
 		case MSG_STOP:
 			w->stopping = true;
 			HASH_ITER(hh, w->sessions, s, tmp) {
-				sess_end(s, false, "relay shutting down");
-				maybe_release(s);
+				dp_sess_end(s, false, "relay shutting down");
+				dp_maybe_release(s);
 			}
 			break;
 		}
@@ -687,6 +594,7 @@ static void *worker_main(void *arg)
 	struct relay_dp *dp = w->dp;
 	struct io_uring_cqe *cqe;
 	unsigned int head, seen;
+	struct dp_leg *leg;
 	int ret;
 
 	ret = ring_setup(w);
@@ -716,10 +624,20 @@ static void *worker_main(void *arg)
 				on_wake(w);
 				continue;
 			}
-			if ((u & OP_MASK) == OP_RECV)
-				on_recv(w, (struct dp_leg *)(uintptr_t)(u & ~(uint64_t)OP_MASK), cqe);
-			else
-				on_send((struct dp_leg *)(uintptr_t)(u & ~(uint64_t)OP_MASK), cqe);
+			if ((u & OP_MASK) == OP_WAIT)
+				continue;
+			leg = (struct dp_leg *)(uintptr_t)(u & ~(uint64_t)OP_MASK);
+			switch (u & OP_MASK) {
+			case OP_RECV:
+				on_recv(w, leg, cqe);
+				break;
+			case OP_SEND:
+				on_send(leg, cqe);
+				break;
+			default:
+				dp_splice_complete(leg, (enum dp_op)(u & OP_MASK), cqe);
+				break;
+			}
 		}
 		io_uring_cq_advance(&w->ring, seen);
 	}
@@ -888,40 +806,52 @@ static void post(struct dp_worker *w, struct dp_msg *m)
 }
 
 uint64_t relay_dp_submit(struct relay_dp *dp, void *cookie, SSL *ssl[2],
-			 int fd[2])
+			 int fd[2], enum relay_path path)
 {
 	struct dp_sess *s = calloc(1, sizeof(*s));
 	struct dp_msg *m = calloc(1, sizeof(*m));
 	BIO *bio[2] = { NULL, NULL };
-	int i;
+	int i, err = ENOMEM;
 
 	if (s && m) {
-		bio[0] = BIO_new(dp_bio_method);
-		bio[1] = BIO_new(dp_bio_method);
+		for (i = 0; i < 2; i++) {
+			s->leg[i].s = s;
+			s->leg[i].idx = i;
+			s->leg[i].fd = fd[i];
+			s->leg[i].ssl = ssl[i];
+			s->leg[i].pipe[0] = s->leg[i].pipe[1] = -1;
+		}
+		if (path == PATH_KTLS) {
+			err = -dp_splice_prepare(s);
+		} else {
+			bio[0] = BIO_new(dp_bio_method);
+			bio[1] = BIO_new(dp_bio_method);
+			err = bio[0] && bio[1] ? 0 : ENOMEM;
+		}
 	}
-	if (!s || !m || !bio[0] || !bio[1]) {
+	if (!s || !m || err) {
 		BIO_free(bio[0]);
 		BIO_free(bio[1]);
+		if (s)
+			for (i = 0; i < 2; i++)
+				dp_splice_release(&s->leg[i]);
 		free(s);
 		free(m);
 		for (i = 0; i < 2; i++) {
 			SSL_free(ssl[i]);
 			close(fd[i]);
 		}
+		errno = err ? err : ENOMEM;
 		return 0;
 	}
 	s->handle = ++dp->next_handle;
 	s->cookie = cookie;
 	s->w = &dp->w[dp->next++ % dp->n];
-	s->res.path = PATH_USERSPACE;
-	for (i = 0; i < 2; i++) {
-		struct dp_leg *l = &s->leg[i];
-
-		l->s = s;
-		l->idx = i;
-		l->fd = fd[i];
-		l->ssl = ssl[i];
-		BIO_set_data(bio[i], l);
+	s->res.path = path;
+	/* The kernel path keeps OpenSSL's socket BIO: the kernel has the
+	 * record state, and the SSL is only freed at the end. */
+	for (i = 0; i < 2 && path != PATH_KTLS; i++) {
+		BIO_set_data(bio[i], &s->leg[i]);
 		/* Replaces (and frees) the socket BIO; the fd stays open. */
 		SSL_set_bio(ssl[i], bio[i], bio[i]);
 	}
@@ -1001,9 +931,9 @@ uint64_t relay_dp_bytes(const struct relay_dp *dp, enum relay_path path,
 	uint64_t sum = 0;
 	unsigned int i;
 
-	if (!dp || path != PATH_USERSPACE)
+	if (!dp || path >= __PATH_MAX)
 		return 0;
 	for (i = 0; i < dp->n; i++)
-		sum += atomic_load_explicit(&dp->w[i].bytes[dir], memory_order_relaxed);
+		sum += atomic_load_explicit(&dp->w[i].bytes[path][dir], memory_order_relaxed);
 	return sum;
 }

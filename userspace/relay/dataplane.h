@@ -54,13 +54,26 @@ void relay_dp_uninit(struct relay_dp *dp,
 const char *relay_dp_describe(const struct relay_dp *dp);
 
 /*
- * Moves a session's two legs (index 0 client, 1 agent) to a worker; the
- * SSLs and fds belong to the data plane from now on, whatever happens.
- * cookie comes back with the result.  Returns a handle for
- * relay_dp_cancel(), or 0 when out of memory (the legs are then closed).
+ * The data-plane path a session with legs ssl[0] (client) and ssl[1]
+ * (agent) can take, checked before the hand-over replaces any BIO:
+ * PATH_KTLS when kernel TLS has both directions of both legs and OpenSSL
+ * holds no received byte; PATH_USERSPACE when no leg has a kernel TLS
+ * direction; -1 otherwise (partial offload, or bytes buffered above a
+ * kernel TLS socket): such a session stays in the control loop, whose
+ * pump works through OpenSSL's socket BIO.  desc gets what the legs have,
+ * for the log ("kernel TLS: client tx+rx, agent tx+rx").
+ */
+int relay_dp_path_for(SSL *const ssl[2], char *desc, size_t desclen);
+
+/*
+ * Moves a session's two legs (index 0 client, 1 agent) to a worker, on
+ * path (from relay_dp_path_for); the SSLs and fds belong to the data
+ * plane from now on, whatever happens.  cookie comes back with the result.
+ * Returns a handle for relay_dp_cancel(), or 0 with errno set (ENOMEM,
+ * EMFILE for the kernel path's pipes...): the legs are then closed.
  */
 uint64_t relay_dp_submit(struct relay_dp *dp, void *cookie, SSL *ssl[2],
-			 int fd[2]);
+			 int fd[2], enum relay_path path);
 /* Asks the worker to end the session; its result still comes back. */
 void relay_dp_cancel(struct relay_dp *dp, uint64_t handle, const char *why);
 /*

@@ -162,6 +162,10 @@ int main(int argc, char **argv)
 		sl_log_err("%s", err);
 		return 1;
 	}
+	if (sl_tls_server_allow_data_legs(r.tls, err, sizeof(err))) {
+		sl_log_err("%s", err);
+		goto out;
+	}
 	if (relay_identity_init(&r, err, sizeof(err))) {
 		sl_log_err("%s", err);
 		goto out;

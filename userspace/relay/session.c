@@ -154,7 +154,8 @@ static void log_end(struct relay *r, struct relay_session *s, const char *why)
 			    (unsigned long long)to_cl,
 			    (double)(r->now_ms - s->started_ms) / 1000.0,
 			    relay_path_names[s->path],
-			    s->dp_handle ? "io_uring" : "epoll");
+			    !s->dp_handle ? "epoll" :
+			    s->path == PATH_KTLS ? "io_uring splice" : "io_uring");
 	} else {
 		sl_log_info("session %016llx closed before it started (%s): client %s -> %s/%s:%u",
 			    (unsigned long long)s->id, why, s->user, s->agent,
@@ -332,18 +333,6 @@ void relay_session_attach(struct relay *r, struct relay_conn *c,
 	leg_attached(r, s, c, leg);
 }
 
-/*
- * A leg with a kernel TLS direction cannot get the data plane's BIO: the
- * record sequence of that direction lives in the kernel.  Such sessions
- * (not made today: the relay does not enable kTLS) stay in the loop's pump,
- * which works through the socket BIO.  See docs/datapath.md.
- */
-static bool leg_in_kernel(const struct relay_conn *c)
-{
-	return BIO_get_ktls_send(SSL_get_wbio(c->ssl)) ||
-	       BIO_get_ktls_recv(SSL_get_rbio(c->ssl));
-}
-
 /* Takes a leg's SSL and socket away from the control loop. */
 static void leg_detach(struct relay *r, struct relay_conn *c, SSL **ssl, int *fd)
 {
@@ -357,22 +346,35 @@ static void leg_detach(struct relay *r, struct relay_conn *c, SSL **ssl, int *fd
 	LIST_INSERT_HEAD(&r->dead_conns, c, link);
 }
 
+/*
+ * Starts relaying once both legs are attached and their ATTACH_OKs are
+ * sent.  The path is chosen here, before the hand-over replaces any BIO
+ * (relay_dp_path_for): kernel TLS splice when both legs are offloaded both
+ * ways, the userspace io_uring path when neither is, and the control
+ * loop's pump for anything in between or without a data plane.
+ */
 void relay_session_try_start(struct relay *r, struct relay_session *s)
 {
 	struct relay_conn *cl = s->legs[0], *ag = s->legs[1];
+	char ktls[96], why[160];
 	SSL *ssl[2];
-	int fd[2];
+	int fd[2], path;
 
 	if (s->state != SESSION_ACTIVE || s->pumping || !cl || !ag ||
 	    cl->tx || ag->tx)
 		return;
-	if (r->dp && !leg_in_kernel(cl) && !leg_in_kernel(ag)) {
+	ssl[0] = cl->ssl;
+	ssl[1] = ag->ssl;
+	path = relay_dp_path_for(ssl, ktls, sizeof(ktls));
+	if (r->dp && path >= 0) {
 		leg_detach(r, cl, &ssl[0], &fd[0]);
 		leg_detach(r, ag, &ssl[1], &fd[1]);
 		s->legs[0] = s->legs[1] = NULL;
-		s->dp_handle = relay_dp_submit(r->dp, s, ssl, fd);
+		s->dp_handle = relay_dp_submit(r->dp, s, ssl, fd, (enum relay_path)path);
 		if (!s->dp_handle) {
-			relay_session_close(r, s, "out of memory");
+			snprintf(why, sizeof(why), "cannot hand the session to the data plane: %s",
+				 strerror(errno));
+			relay_session_close(r, s, why);
 			return;
 		}
 	} else if (sl_pump_init(&s->pump, cl->fd, cl->ssl, ag->fd, ag->ssl,
@@ -381,14 +383,20 @@ void relay_session_try_start(struct relay *r, struct relay_session *s)
 		return;
 	}
 	s->pumping = true;
-	s->path = PATH_USERSPACE;
+	s->path = s->dp_handle ? (enum relay_path)path : PATH_USERSPACE;
 	s->started_ms = r->now_ms;
-	r->stats.sessions_started_userspace++;
+	if (s->path == PATH_KTLS)
+		r->stats.sessions_started_ktls++;
+	else
+		r->stats.sessions_started_userspace++;
 	relay_hist_observe(&r->stats.setup_seconds,
 			   (double)(r->now_ms - s->created_ms) / 1000.0);
-	sl_log_info("session %016llx: relaying client %s <-> %s/%s:%u (%s)",
+	sl_log_info("session %016llx: relaying client %s <-> %s/%s:%u (%s), %s",
 		    (unsigned long long)s->id, s->user, s->agent, s->device,
-		    s->port, s->dp_handle ? "io_uring data plane" : "control loop");
+		    s->port, !s->dp_handle ? "control loop" :
+			     s->path == PATH_KTLS ? "io_uring data plane, kernel TLS splice" :
+						    "io_uring data plane",
+		    ktls);
 	audit_open(r, s);
 	if (!s->dp_handle)
 		relay_session_pump(r, s);
