@@ -223,3 +223,15 @@ void fmt_bytes(uint64_t n, char *out, size_t len)
 	else
 		snprintf(out, len, "%.1f %s", v, units[u]);
 }
+
+const char *data_path_name(uint8_t path)
+{
+	switch (path) {
+	case SLUICE_PATH_USERSPACE:
+		return "userspace";
+	case SLUICE_PATH_KTLS:
+		return "ktls";
+	default:
+		return "unknown";
+	}
+}

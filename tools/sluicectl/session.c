@@ -45,9 +45,8 @@ static int print_session(const struct nlattr *nest)
 	print_u64("port", tb[SLUICE_SESSION_A_PORT] ? nla_get_u16(tb[SLUICE_SESSION_A_PORT]) : 0);
 	print_str("state", tb[SLUICE_SESSION_A_STATE] ?
 				   state_name(nla_get_u8(tb[SLUICE_SESSION_A_STATE])) : "");
-	print_str("path", tb[SLUICE_SESSION_A_PATH] &&
-				  nla_get_u8(tb[SLUICE_SESSION_A_PATH]) == SLUICE_PATH_USERSPACE ?
-			  "userspace" : tb[SLUICE_SESSION_A_PATH] ? "unknown" : "");
+	print_str("path", tb[SLUICE_SESSION_A_PATH] ?
+				  data_path_name(nla_get_u8(tb[SLUICE_SESSION_A_PATH])) : "");
 #define BYTES(key, a)                                                       \
 	do {                                                                \
 		uint64_t v = tb[a] ? nla_get_u64(tb[a]) : 0;                \

@@ -68,6 +68,8 @@ void print_u64_text(const char *key, uint64_t raw, const char *text);
 void print_done(void);
 void fmt_ms(uint64_t ms, char *out, size_t len);
 void fmt_bytes(uint64_t n, char *out, size_t len);
+/* enum sluice_data_path as sluicectl prints it: "userspace", "ktls". */
+const char *data_path_name(uint8_t path);
 
 /* Subcommands: argc/argv start at the verb's arguments; exit code. */
 struct ctl_subcmd {

@@ -5,11 +5,6 @@
 
 #include "sluicectl.h"
 
-static const char *path_name(uint8_t p)
-{
-	return p == SLUICE_PATH_USERSPACE ? "userspace" : "unknown";
-}
-
 static int show(const struct sl_msg_in *m, void *arg)
 {
 	struct nlattr *tb[SLUICE_STATUS_A_MAX + 1], *pos;
@@ -45,7 +40,7 @@ static int show(const struct sl_msg_in *m, void *arg)
 	if (tb[SLUICE_STATUS_A_PORT_ID])
 		print_u64("control_port_id", nla_get_u32(tb[SLUICE_STATUS_A_PORT_ID]));
 	if (tb[SLUICE_STATUS_A_DATA_PATH])
-		print_str("data_path", path_name(nla_get_u8(tb[SLUICE_STATUS_A_DATA_PATH])));
+		print_str("data_path", data_path_name(nla_get_u8(tb[SLUICE_STATUS_A_DATA_PATH])));
 #define U32(key, a)                                                         \
 	if (tb[a])                                                          \
 		print_u64(key, nla_get_u32(tb[a]))
