@@ -65,7 +65,8 @@ def delta(after, before, key):
 
 def main():
     bindir = Path(sys.argv[1] if len(sys.argv) > 1 else REPO / "build" / "release" / "bin").resolve()
-    bins = {p: str(bindir / p) for p in ("sluice-relay", "sluice-agent", "sluice-client")}
+    bins = {p: str(bindir / p) for p in ("sluice-relay", "sluice-agent", "sluice-client",
+                                                "sluicectl")}
     for p in bins.values():
         if not os.access(p, os.X_OK):
             print("relay_e2e: %s missing (make all first)" % p)

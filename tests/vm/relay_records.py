@@ -232,7 +232,8 @@ def main():
     if not Path("/proc/net/tls_stat").exists():
         print("relay_records: SKIP: kernel has no TLS ULP (/proc/net/tls_stat missing)")
         return 77
-    bins = {p: str(bindir / p) for p in ("sluice-relay", "sluice-agent", "sluice-client")}
+    bins = {p: str(bindir / p) for p in ("sluice-relay", "sluice-agent", "sluice-client",
+                                                "sluicectl")}
     tmp = Path(tempfile.mkdtemp(prefix="sluice-records-"))
     (tmp / "logs").mkdir()
     procs = harness.Procs(tmp / "logs", dict(os.environ, HOME=str(tmp)))
