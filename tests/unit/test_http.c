@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "http.h"
+#include "net.h"
 
 static int parse(const char *s, struct sl_http_req *req)
 {
@@ -96,52 +97,52 @@ static struct sockaddr_storage v6(const char *s)
 
 static void test_allow(void **state)
 {
-	struct sl_http_prefix list[SL_HTTP_ALLOW_MAX];
+	struct sl_cidr list[SL_CIDR_LIST_MAX];
 	struct sockaddr_storage ss;
 	unsigned int n = 0;
 	char why[200];
 
 	(void)state;
-	assert_int_equal(sl_http_allow_parse("10.0.0.0/8, ::1 192.168.1.7", list, &n,
+	assert_int_equal(sl_cidr_list_parse("10.0.0.0/8, ::1 192.168.1.7", list, &n,
 					     why, sizeof(why)), 0);
 	assert_int_equal(n, 3);
 	ss = v4("10.200.3.4");
-	assert_true(sl_http_allow_match(list, n, (struct sockaddr *)&ss));
+	assert_true(sl_cidr_match(list, n, (struct sockaddr *)&ss));
 	ss = v4("11.0.0.1");
-	assert_false(sl_http_allow_match(list, n, (struct sockaddr *)&ss));
+	assert_false(sl_cidr_match(list, n, (struct sockaddr *)&ss));
 	ss = v4("192.168.1.7");
-	assert_true(sl_http_allow_match(list, n, (struct sockaddr *)&ss));
+	assert_true(sl_cidr_match(list, n, (struct sockaddr *)&ss));
 	ss = v4("192.168.1.8");
-	assert_false(sl_http_allow_match(list, n, (struct sockaddr *)&ss));
+	assert_false(sl_cidr_match(list, n, (struct sockaddr *)&ss));
 	ss = v6("::1");
-	assert_true(sl_http_allow_match(list, n, (struct sockaddr *)&ss));
+	assert_true(sl_cidr_match(list, n, (struct sockaddr *)&ss));
 	/* IPv4-mapped sources match IPv4 entries. */
 	ss = v6("::ffff:10.1.2.3");
-	assert_true(sl_http_allow_match(list, n, (struct sockaddr *)&ss));
+	assert_true(sl_cidr_match(list, n, (struct sockaddr *)&ss));
 	ss = v6("::2");
-	assert_false(sl_http_allow_match(list, n, (struct sockaddr *)&ss));
+	assert_false(sl_cidr_match(list, n, (struct sockaddr *)&ss));
 }
 
 static void test_allow_refuses(void **state)
 {
 	static const char *const bad[] = { "10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x",
 					    "10.0.0.0/8x", "nowhere", "/8" };
-	struct sl_http_prefix list[SL_HTTP_ALLOW_MAX];
+	struct sl_cidr list[SL_CIDR_LIST_MAX];
 	unsigned int i, n;
 	char why[200];
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		n = 0;
-		assert_int_equal(sl_http_allow_parse(bad[i], list, &n, why, sizeof(why)), -EINVAL);
+		assert_int_equal(sl_cidr_list_parse(bad[i], list, &n, why, sizeof(why)), -EINVAL);
 		assert_non_null(strstr(why, bad[i]));
 	}
-	/* At most SL_HTTP_ALLOW_MAX entries. */
+	/* At most SL_CIDR_LIST_MAX entries. */
 	n = 0;
-	for (i = 0; i < SL_HTTP_ALLOW_MAX; i++)
-		assert_int_equal(sl_http_allow_parse("127.0.0.1", list, &n, why, sizeof(why)), 0);
-	assert_int_equal(sl_http_allow_parse("127.0.0.1", list, &n, why, sizeof(why)), -EINVAL);
-	assert_int_equal(n, SL_HTTP_ALLOW_MAX);
+	for (i = 0; i < SL_CIDR_LIST_MAX; i++)
+		assert_int_equal(sl_cidr_list_parse("127.0.0.1", list, &n, why, sizeof(why)), 0);
+	assert_int_equal(sl_cidr_list_parse("127.0.0.1", list, &n, why, sizeof(why)), -EINVAL);
+	assert_int_equal(n, SL_CIDR_LIST_MAX);
 }
 
 int main(void)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "http.h"
+#include "net.h"
 #include "peer.h"
 #include "stats.h"
 #include "wire.h"
@@ -37,7 +38,7 @@ struct agent_config {
 	bool metrics_on;		/* metrics_listen is not off */
 	char metrics_host[256];
 	uint16_t metrics_port;
-	struct sl_http_prefix metrics_allow[SL_HTTP_ALLOW_MAX];
+	struct sl_cidr metrics_allow[SL_CIDR_LIST_MAX];
 	unsigned int nmetrics_allow;	/* 0: any source */
 };
 

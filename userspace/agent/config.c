@@ -158,7 +158,7 @@ static int agent_conf_key(struct sl_conf *c, const char *section,
 	if (!strcmp(key, "metrics_allow")) {
 		char why[200];
 
-		if (sl_http_allow_parse(value, cfg->metrics_allow, &cfg->nmetrics_allow,
+		if (sl_cidr_list_parse(value, cfg->metrics_allow, &cfg->nmetrics_allow,
 					why, sizeof(why)))
 			return sl_conf_error(c, "%s: %s", key, why);
 		return 0;

@@ -52,7 +52,7 @@ struct agent_http {
 	int stop_fd;			/* eventfd: written to stop the thread */
 	pthread_t thread;
 	pthread_mutex_t lock;		/* guards allow[] and nallow */
-	struct sl_http_prefix allow[SL_HTTP_ALLOW_MAX];
+	struct sl_cidr allow[SL_CIDR_LIST_MAX];
 	unsigned int nallow;
 	struct http_conn conns[HTTP_CONNS_MAX];
 };
@@ -104,7 +104,7 @@ static void accept_all(struct agent_http *h)
 		c->deadline_ms = sl_now_ms() + HTTP_TIMEOUT_MS;
 		pthread_mutex_lock(&h->lock);
 		c->forbidden = h->nallow &&
-			!sl_http_allow_match(h->allow, h->nallow, (struct sockaddr *)&ss);
+			!sl_cidr_match(h->allow, h->nallow, (struct sockaddr *)&ss);
 		pthread_mutex_unlock(&h->lock);
 	}
 }

@@ -9,7 +9,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct sockaddr;
 
 #define SL_HTTP_REQ_MAX 8192
 #define SL_HTTP_PATH_MAX 256
@@ -45,25 +44,5 @@ const char *sl_http_reason(int status);
  */
 char *sl_http_answer(int status, const char *ctype, const char *body,
 		     size_t len, bool head, size_t *out_len);
-
-/* An address prefix of a metrics allow-list ("10.0.0.0/8", "::1"). */
-struct sl_http_prefix {
-	int family;			/* AF_INET or AF_INET6 */
-	unsigned char addr[16];
-	unsigned int bits;
-};
-
-#define SL_HTTP_ALLOW_MAX 32
-
-/*
- * Parses a list of addresses and prefixes separated by commas or blanks,
- * appending to list[*n] (at most SL_HTTP_ALLOW_MAX in all).  0, or -EINVAL
- * with the reason, quoting the bad entry, in why.
- */
-int sl_http_allow_parse(const char *value, struct sl_http_prefix *list,
-			unsigned int *n, char *why, size_t whylen);
-/* Whether sa (IPv4, IPv6, IPv4-mapped IPv6) falls in one of list[n]. */
-bool sl_http_allow_match(const struct sl_http_prefix *list, unsigned int n,
-			 const struct sockaddr *sa);
 
 #endif

@@ -9,6 +9,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -166,4 +167,107 @@ int sl_tcp_connect(const char *host, uint16_t port, int timeout_ms, char *why,
 		snprintf(why, whylen, "cannot connect to %s:%u: %s", host, port,
 			 strerror(-fd));
 	return fd;
+}
+
+/* ---- address prefixes (allow-lists, blocklists) ---- */
+
+static int prefix_parse(const char *s, struct sl_cidr *out)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned long bits;
+	char *end;
+	int maxbits;
+
+	if (n == 0 || n >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, addr, out->addr) == 1) {
+		out->family = AF_INET;
+		maxbits = 32;
+	} else if (inet_pton(AF_INET6, addr, out->addr) == 1) {
+		out->family = AF_INET6;
+		maxbits = 128;
+	} else {
+		return -EINVAL;
+	}
+	out->bits = (unsigned int)maxbits;
+	if (!slash)
+		return 0;
+	if (slash[1] < '0' || slash[1] > '9')
+		return -EINVAL;
+	errno = 0;
+	bits = strtoul(slash + 1, &end, 10);
+	if (errno || *end || bits > (unsigned long)maxbits)
+		return -EINVAL;
+	out->bits = (unsigned int)bits;
+	return 0;
+}
+
+int sl_cidr_list_parse(const char *value, struct sl_cidr *list,
+			unsigned int *n, char *why, size_t whylen)
+{
+	const char *p = value;
+	char item[128];
+
+	while (*p) {
+		size_t len = strcspn(p, ", \t");
+
+		if (len) {
+			if (len >= sizeof(item) || *n >= SL_CIDR_LIST_MAX) {
+				snprintf(why, whylen, "too long or more than %d entries",
+					 SL_CIDR_LIST_MAX);
+				return -EINVAL;
+			}
+			memcpy(item, p, len);
+			item[len] = '\0';
+			if (prefix_parse(item, &list[*n])) {
+				snprintf(why, whylen,
+					 "'%s' is not an address or prefix like 10.0.0.0/8", item);
+				return -EINVAL;
+			}
+			(*n)++;
+		}
+		p += len;
+		p += strspn(p, ", \t");
+	}
+	return 0;
+}
+
+static bool prefix_eq(const unsigned char *a, const unsigned char *b,
+		      unsigned int bits)
+{
+	unsigned int whole = bits / 8, rest = bits % 8;
+
+	if (memcmp(a, b, whole))
+		return false;
+	return !rest || ((a[whole] ^ b[whole]) & (0xff << (8 - rest))) == 0;
+}
+
+bool sl_cidr_match(const struct sl_cidr *list, unsigned int n,
+			 const struct sockaddr *sa)
+{
+	const unsigned char *a;
+	int family = sa->sa_family;
+	unsigned int i;
+
+	if (family == AF_INET) {
+		a = (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr;
+	} else if (family == AF_INET6) {
+		a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		/* IPv4-mapped sources match IPv4 prefixes. */
+		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a)) {
+			a += 12;
+			family = AF_INET;
+		}
+	} else {
+		return false;
+	}
+	for (i = 0; i < n; i++)
+		if (list[i].family == family && prefix_eq(list[i].addr, a, list[i].bits))
+			return true;
+	return false;
 }

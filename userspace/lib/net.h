@@ -3,6 +3,7 @@
 #ifndef SL_NET_H
 #define SL_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -25,5 +26,24 @@ void sl_addr_str(const struct sockaddr *sa, char *buf, size_t len);
 int sl_set_nonblock(int fd, int on);
 /* SO_RCVTIMEO and SO_SNDTIMEO; 0 clears them. */
 int sl_set_timeouts(int fd, int ms);
+
+/* An address prefix ("10.0.0.0/8", "::1"): allow-lists and blocklists. */
+struct sl_cidr {
+	int family;			/* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	unsigned int bits;
+};
+
+#define SL_CIDR_LIST_MAX 32
+
+/*
+ * Parses a list of addresses and prefixes separated by commas or blanks,
+ * appending to list[*n] (at most SL_CIDR_LIST_MAX in all).  0, or -EINVAL
+ * with the reason, quoting the bad entry, in why.
+ */
+int sl_cidr_list_parse(const char *value, struct sl_cidr *list, unsigned int *n,
+		       char *why, size_t whylen);
+/* Whether sa (IPv4, IPv6, IPv4-mapped IPv6) falls in one of list[n]. */
+bool sl_cidr_match(const struct sl_cidr *list, unsigned int n, const struct sockaddr *sa);
 
 #endif

@@ -211,7 +211,7 @@ bool relay_admission_refuse(struct relay *r, const struct sockaddr *sa)
 
 	if (!a)
 		return false;
-	if (relay_cidr_match(r->cfg.blocklist, r->cfg.nblocklist, sa)) {
+	if (sl_cidr_match(r->cfg.blocklist, r->cfg.nblocklist, sa)) {
 		a->user_drops[RA_DROP_BLOCKLIST]++;
 		return true;
 	}

@@ -137,26 +137,10 @@ static int set_path(struct sl_conf *c, const char *key, const char *v, char *out
 static int parse_cidrs(struct sl_conf *c, const char *key, const char *value,
 		       struct sl_cidr *list, unsigned int *count)
 {
-	char item[128];
-	const char *p = value;
+	char why[200];
 
-	while (*p) {
-		size_t n = strcspn(p, ", \t");
-
-		if (n) {
-			if (n >= sizeof(item) || *count >= RELAY_ALLOW_MAX)
-				return sl_conf_error(c, "%s: too long or more than %d entries",
-						     key, RELAY_ALLOW_MAX);
-			memcpy(item, p, n);
-			item[n] = '\0';
-			if (relay_cidr_parse(item, &list[*count]))
-				return sl_conf_error(c, "%s: '%s' is not an address or prefix like 10.0.0.0/8",
-						     key, item);
-			(*count)++;
-		}
-		p += n;
-		p += strspn(p, ", \t");
-	}
+	if (sl_cidr_list_parse(value, list, count, why, sizeof(why)))
+		return sl_conf_error(c, "%s: %s", key, why);
 	return 0;
 }
 

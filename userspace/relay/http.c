@@ -4,7 +4,6 @@
  * relay's loop.  A connection reads one request (bounded in size and time),
  * gets one answer and is closed; nothing here blocks the loop.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,76 +12,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "conf.h"
 #include "http.h"
 #include "log.h"
 #include "relay.h"
 
 #define HTTP_TIMEOUT_MS 5000
-
-int relay_cidr_parse(const char *s, struct sl_cidr *out)
-{
-	char addr[INET6_ADDRSTRLEN + 1];
-	const char *slash = strchr(s, '/');
-	size_t n = slash ? (size_t)(slash - s) : strlen(s);
-	uint64_t bits;
-	int maxbits;
-
-	if (n == 0 || n >= sizeof(addr))
-		return -EINVAL;
-	memcpy(addr, s, n);
-	addr[n] = '\0';
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, addr, out->addr) == 1) {
-		out->family = AF_INET;
-		maxbits = 32;
-	} else if (inet_pton(AF_INET6, addr, out->addr) == 1) {
-		out->family = AF_INET6;
-		maxbits = 128;
-	} else {
-		return -EINVAL;
-	}
-	bits = (uint64_t)maxbits;
-	if (slash && sl_parse_uint(slash + 1, 0, (uint64_t)maxbits, &bits))
-		return -EINVAL;
-	out->bits = (unsigned int)bits;
-	return 0;
-}
-
-static bool prefix_eq(const unsigned char *a, const unsigned char *b,
-		      unsigned int bits)
-{
-	unsigned int whole = bits / 8, rest = bits % 8;
-
-	if (memcmp(a, b, whole))
-		return false;
-	return !rest || ((a[whole] ^ b[whole]) & (0xff << (8 - rest))) == 0;
-}
-
-bool relay_cidr_match(const struct sl_cidr *list, unsigned int n,
-		      const struct sockaddr *sa)
-{
-	const unsigned char *a;
-	unsigned char v4[4];
-	int family = sa->sa_family;
-	unsigned int i;
-
-	if (family == AF_INET) {
-		a = (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr;
-	} else {
-		a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-		/* IPv4-mapped sources match IPv4 prefixes. */
-		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a)) {
-			memcpy(v4, a + 12, 4);
-			a = v4;
-			family = AF_INET;
-		}
-	}
-	for (i = 0; i < n; i++)
-		if (list[i].family == family && prefix_eq(list[i].addr, a, list[i].bits))
-			return true;
-	return false;
-}
 
 int relay_http_init(struct relay *r, char *why, size_t whylen)
 {
@@ -131,7 +65,7 @@ void relay_http_accept(struct relay *r)
 		LIST_INIT(&c->sessions);
 		/* An allow-list refusal is answered like any request, with 403. */
 		c->close_after_flush = r->cfg.nmetrics_allow &&
-			!relay_cidr_match(r->cfg.metrics_allow, r->cfg.nmetrics_allow,
+			!sl_cidr_match(r->cfg.metrics_allow, r->cfg.nmetrics_allow,
 					  (struct sockaddr *)&ss);
 		ev.data.ptr = c;
 		if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {

@@ -31,21 +31,12 @@
 #define RELAY_TX_MAX (1u << 20)	/* unsent control bytes before we give up */
 #define RELAY_PUMP_BUF (64u << 10)
 
-#define RELAY_ALLOW_MAX 32
-
 /* epoll tags below any pointer: listeners, then these. */
 #define TAG_SIGNAL RELAY_LISTEN_MAX
 #define TAG_METRICS (RELAY_LISTEN_MAX + 1)
 #define TAG_PASSWORK (RELAY_LISTEN_MAX + 2)
 #define TAG_DATAPLANE (RELAY_LISTEN_MAX + 3)
 #define TAG_CTL (RELAY_LISTEN_MAX + 4)
-
-/* An address prefix of the metrics allow-list. */
-struct sl_cidr {
-	int family;
-	unsigned char addr[16];
-	unsigned int bits;
-};
 
 struct relay_listen {
 	char host[256];
@@ -61,11 +52,11 @@ struct relay_config {
 	uint64_t max_sessions;
 	bool metrics_on;
 	struct relay_listen metrics;	/* scrape endpoint */
-	struct sl_cidr metrics_allow[RELAY_ALLOW_MAX];
+	struct sl_cidr metrics_allow[SL_CIDR_LIST_MAX];
 	unsigned int nmetrics_allow;
 	uint64_t admission_rate;	/* new connections/s per source, 0: off */
 	uint64_t admission_burst;
-	struct sl_cidr blocklist[RELAY_ALLOW_MAX];
+	struct sl_cidr blocklist[SL_CIDR_LIST_MAX];
 	unsigned int nblocklist;
 	uint64_t source_lockout_failures; /* 0: never lock sources out */
 	uint64_t source_lockout_ms;	/* lockout and failure window */
@@ -320,9 +311,6 @@ void relay_client_register(struct relay *r, struct relay_conn *c, const char *us
 int relay_http_init(struct relay *r, char *why, size_t whylen);
 void relay_http_accept(struct relay *r);
 void relay_http_event(struct relay *r, struct relay_conn *c);
-bool relay_cidr_match(const struct sl_cidr *list, unsigned int n,
-		      const struct sockaddr *sa);
-int relay_cidr_parse(const char *s, struct sl_cidr *out);
 
 /* metrics.c: the Prometheus text exposition into a malloc'd buffer. */
 char *relay_metrics_render(struct relay *r, size_t *len);
