@@ -388,6 +388,31 @@ class DeviceServer:
             t.join(5)
 
 
+def http(port, request, timeout=10.0):
+    """Sends raw request bytes to 127.0.0.1:port, returns (status, headers,
+    body) of the HTTP answer (metrics endpoints)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(request)
+        data = recv_all(s)
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ")[1])
+    return status, head.decode(), body
+
+
+def http_get(port, path="/metrics"):
+    return http(port, b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode())
+
+
+def samples(text):
+    """{'name{labels}': value} of a Prometheus exposition."""
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            out[key] = float(value)
+    return out
+
+
 def recv_all(sock, limit=None):
     """Reads until EOF; returns the bytes."""
     chunks = []

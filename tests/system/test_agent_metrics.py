@@ -27,28 +27,9 @@ import harness
 PROMTOOL = shutil.which("promtool")
 
 
-def http(port, request, timeout=10.0):
-    """Sends raw request bytes, returns (status, headers, body)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(request)
-        data = harness.recv_all(s)
-    head, _, body = data.partition(b"\r\n\r\n")
-    status = int(head.split(b" ")[1])
-    return status, head.decode(), body
-
-
-def get(port, path="/metrics"):
-    return http(port, b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode())
-
-
-def samples(text):
-    """{'name{labels}': value} of an exposition."""
-    out = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            key, _, value = line.rpartition(" ")
-            out[key] = float(value)
-    return out
+http = harness.http
+get = harness.http_get
+samples = harness.samples
 
 
 def scrape(port):
