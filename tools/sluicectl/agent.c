@@ -129,8 +129,6 @@ static int show_reply(const struct sl_msg_in *m, void *arg)
 static struct nl_msg *named(struct ctl *c, uint8_t cmd, const char *what, int argc,
 			    char **argv)
 {
-	struct nl_msg *req;
-
 	if (argc != 1 || !sl_name_valid(argv[0])) {
 		if (argc == 1)
 			fprintf(stderr, "sluicectl: '%s' is not an agent name\n", argv[0]);
@@ -138,12 +136,7 @@ static struct nl_msg *named(struct ctl *c, uint8_t cmd, const char *what, int ar
 			fprintf(stderr, "sluicectl: agent %s needs one agent NAME\n", what);
 		return NULL;
 	}
-	req = ctl_request(c, cmd, false);
-	if (req && nla_put_string(req, SLUICE_A_AGENT, argv[0])) {
-		nlmsg_free(req);
-		return NULL;
-	}
-	return req;
+	return req_str(c, cmd, SLUICE_A_AGENT, argv[0]);
 }
 
 static int agent_show(struct ctl *c, int argc, char **argv)

@@ -66,19 +66,46 @@ static int print_one(struct nlattr *nest, const struct rec_col *cols, int n)
 	return EXIT_OK;
 }
 
-int print_records(const struct sl_msg_in *m, const struct rec_col *cols, int n)
+static int print_array(const struct nlattr *arr, const struct rec_col *cols, int n)
 {
 	struct nlattr *pos;
 	int rem, ret;
 
-	if (!m->tb[SLUICE_A_RECORDS])
-		return EXIT_OK;
-	nla_for_each_nested(pos, m->tb[SLUICE_A_RECORDS], rem) {
+	nla_for_each_nested(pos, arr, rem) {
 		ret = print_one(pos, cols, n);
 		if (ret)
 			return ret;
 	}
 	return EXIT_OK;
+}
+
+int print_records(const struct sl_msg_in *m, const struct rec_col *cols, int n)
+{
+	return m->tb[SLUICE_A_RECORDS] ? print_array(m->tb[SLUICE_A_RECORDS], cols, n) : EXIT_OK;
+}
+
+/* A table header (or a JSON array under key) for these columns. */
+static void list_begin(const char *key, const struct rec_col *cols, int n)
+{
+	struct col heads[COLS_MAX];
+	int i;
+
+	for (i = 0; i < n && i < COLS_MAX; i++) {
+		heads[i].name = cols[i].head;
+		heads[i].width = cols[i].width;
+	}
+	print_list_begin(key, heads, i);
+}
+
+int print_record_list(const char *key, const struct nlattr *arr, const struct rec_col *cols,
+		      int n)
+{
+	int ret;
+
+	list_begin(key, cols, n);
+	ret = print_array(arr, cols, n);
+	print_list_end();
+	return ret;
 }
 
 struct rec_view {
@@ -96,14 +123,9 @@ static int records_part(const struct sl_msg_in *m, void *arg)
 int list_records(struct ctl *c, struct nl_msg *req, const struct rec_col *cols, int n)
 {
 	struct rec_view v = { cols, n };
-	struct col heads[COLS_MAX];
-	int i, ret;
+	int ret;
 
-	for (i = 0; i < n && i < COLS_MAX; i++) {
-		heads[i].name = cols[i].head;
-		heads[i].width = cols[i].width;
-	}
-	print_list_begin(NULL, heads, i);
+	list_begin(NULL, cols, n);
 	ret = ctl_call(c, req, records_part, &v);
 	print_list_end();
 	return ret;

@@ -109,6 +109,9 @@ struct rec_col {
 void print_fields(struct nlattr **tb, const struct rec_col *cols, int n);
 /* Prints every record of m's SLUICE_A_RECORDS with these columns. */
 int print_records(const struct sl_msg_in *m, const struct rec_col *cols, int n);
+/* A nested array of records (a user's certificates) as a list under key. */
+int print_record_list(const char *key, const struct nlattr *arr, const struct rec_col *cols,
+		      int n);
 /*
  * A listing: sends req (a dump) and prints every record as a table row or
  * a JSON array element.

@@ -117,22 +117,12 @@ static int user_list(struct ctl *c, int argc, char **argv)
 	return list_records(c, ctl_request(c, SLUICE_CMD_CTL_USER_LIST, true), user_cols, NCOLS);
 }
 
-static void print_sub(struct nlattr *arr, const char *key, const struct rec_col *cols, int n)
+/* A blank line, then the list (table), or a member array (JSON). */
+static int sub_list(const char *key, const struct nlattr *arr, const struct rec_col cols[4])
 {
-	struct sl_msg_in sub = { 0 };
-	struct col heads[8];
-	int i;
-
-	for (i = 0; i < n; i++) {
-		heads[i].name = cols[i].head;
-		heads[i].width = cols[i].width;
-	}
 	if (!print_json())
 		putchar('\n');
-	print_list_begin(key, heads, n);
-	sub.tb[SLUICE_A_RECORDS] = arr;
-	print_records(&sub, cols, n);
-	print_list_end();
+	return print_record_list(key, arr, cols, 4);
 }
 
 static int show_part(const struct sl_msg_in *m, void *arg)
@@ -147,10 +137,11 @@ static int show_part(const struct sl_msg_in *m, void *arg)
 		/* The user's fields, then its certificates and grants, in one object. */
 		print_obj_begin(NULL);
 		print_fields(tb, user_cols, NCOLS);
-		if (tb[SLUICE_REC_A_CERTS])
-			print_sub(tb[SLUICE_REC_A_CERTS], "certificates", cert_cols, 4);
-		if (tb[SLUICE_REC_A_GRANTS])
-			print_sub(tb[SLUICE_REC_A_GRANTS], "grants", grant_cols, 4);
+		if (tb[SLUICE_REC_A_CERTS] &&
+		    sub_list("certificates", tb[SLUICE_REC_A_CERTS], cert_cols))
+			return EXIT_PROTO;
+		if (tb[SLUICE_REC_A_GRANTS] && sub_list("grants", tb[SLUICE_REC_A_GRANTS], grant_cols))
+			return EXIT_PROTO;
 		print_obj_end();
 		return EXIT_OK;
 	}
