@@ -346,6 +346,31 @@ static void test_chain_verifies(void **state)
 	assert_string_equal(res.head, head);
 }
 
+/* Group commit: records written with the sync deferred form the same
+ * chain, and one sl_audit_sync() settles what is owed. */
+static void test_deferred_sync(void **state)
+{
+	struct fixture *f = *state;
+	struct sl_audit_verify_result res;
+	struct sl_audit *a = open_log(f->path);
+
+	assert_false(sl_audit_unsynced(a));
+	sl_audit_defer_sync(a, true);
+	write_rec(a, "login", "alice", utc(2030, 1, 1, 0, 0, 0));
+	write_rec(a, "login", "bob", utc(2030, 1, 1, 0, 0, 1));
+	assert_true(sl_audit_unsynced(a));
+	assert_int_equal(sl_audit_sync(a), 0);
+	assert_false(sl_audit_unsynced(a));
+	assert_int_equal(sl_audit_sync(a), 0);	/* nothing owed */
+	sl_audit_defer_sync(a, false);
+	write_rec(a, "login", "carol", utc(2030, 1, 1, 0, 0, 2));
+	assert_false(sl_audit_unsynced(a));	/* synced by the write */
+	sl_audit_close(a);
+	assert_int_equal(sl_audit_verify(f->path, &res, NULL, NULL), 0);
+	assert_int_equal(res.lines, 3);
+	assert_int_equal(res.breaks, 0);
+}
+
 static void test_empty_file_is_intact(void **state)
 {
 	struct fixture *f = *state;
@@ -1056,6 +1081,7 @@ int main(void)
 		T(test_escaping),
 		T(test_write_refusals),
 		T(test_chain_verifies),
+		T(test_deferred_sync),
 		T(test_empty_file_is_intact),
 		T(test_edited_line),
 		T(test_edited_prev),

@@ -826,6 +826,52 @@ static void test_transaction(void **state)
 	store_rollback(s);	/* without a transaction: nothing */
 }
 
+/*
+ * Group commit: the writes of a group are one transaction, invisible to
+ * another connection until store_batch_end(); a call that fails inside
+ * the group undoes only itself; an explicit transaction nests in it.
+ */
+static void test_batch(void **state)
+{
+	struct store *other;
+	struct store_agent a;
+
+	(void)state;
+	other = open_store(100);
+	assert_non_null(other);
+	store_batch_begin(s);
+	assert_false(store_batch_dirty(s));
+	assert_int_equal(store_agent_get(s, "nope", &a), -ENOENT);
+	assert_false(store_batch_dirty(s));	/* reads open nothing */
+	assert_int_equal(store_agent_create(s, "g1", "ROOT", STORE_AGENT_ACTIVE,
+					    "01", FP, NOW), 0);
+	assert_true(store_batch_dirty(s));
+	assert_int_equal(store_agent_create(s, "g1", "ROOT", STORE_AGENT_ACTIVE,
+					    "02", FP, NOW), -EEXIST);
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_agent_create(s, "g2", "ROOT", STORE_AGENT_ACTIVE,
+					    "03", FP, NOW), 0);
+	assert_int_equal(store_commit(s), 0);
+	assert_int_equal(store_begin(s), 0);
+	assert_int_equal(store_agent_create(s, "g3", "ROOT", STORE_AGENT_ACTIVE,
+					    "04", FP, NOW), 0);
+	store_rollback(s);
+	assert_true(store_batch_dirty(s));
+	/* Not committed yet: the other connection sees none of it. */
+	assert_int_equal(store_agent_get(other, "g1", &a), -ENOENT);
+	assert_int_equal(store_batch_end(s), 0);
+	assert_false(store_batch_dirty(s));
+	assert_int_equal(store_agent_get(other, "g1", &a), 0);
+	assert_int_equal(store_agent_get(other, "g2", &a), 0);
+	assert_int_equal(store_agent_get(other, "g3", &a), -ENOENT);
+	/* After the group every call commits by itself again. */
+	assert_int_equal(store_agent_create(s, "g4", "ROOT", STORE_AGENT_ACTIVE,
+					    "05", FP, NOW), 0);
+	assert_int_equal(store_agent_get(other, "g4", &a), 0);
+	assert_int_equal(store_batch_end(s), 0);	/* nothing owed: no-op */
+	store_close(other);
+}
+
 static void test_busy(void **state)
 {
 	struct store *other;
@@ -877,6 +923,7 @@ int main(void)
 		T(test_token_two_consumers),
 		T(test_data_version),
 		T(test_transaction),
+		T(test_batch),
 		T(test_busy),
 		T(test_meta),
 	};

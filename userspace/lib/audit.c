@@ -9,7 +9,10 @@
  * the last line and chains to it, so two processes produce one chain.
  *
  * Durability: a record is one write() of the whole line to an O_APPEND
- * descriptor followed by fdatasync(); sl_audit_write() returns only then.
+ * descriptor followed by fdatasync(); sl_audit_write() returns only then,
+ * unless the caller groups records (sl_audit_defer_sync): then one
+ * sl_audit_sync() covers every record written since the last, and the
+ * caller acknowledges them only after it (the relay's group commit).
  * A short write is cut back with ftruncate(), so no half line is left
  * behind by a full disk.  A crash in the middle can still leave one; the
  * next open finds it and writes a recovery record (see sync_tail()).
@@ -40,6 +43,8 @@ struct sl_audit {
 	off_t end;			/* file size after our last append */
 	time_t last_time;		/* time of the last record */
 	struct audit_fwd *fwd;
+	bool defer_sync;		/* sl_audit_sync() does the fdatasync */
+	bool unsynced;			/* records written since the last one */
 	char line[SL_AUDIT_LINE_MAX];
 };
 
@@ -135,7 +140,9 @@ static int append_line(struct sl_audit *a, off_t size, const char *line,
 		a->end = -1;
 		return err;
 	}
-	if (fdatasync(a->fd) == -1) {
+	if (a->defer_sync) {
+		a->unsynced = true;
+	} else if (fdatasync(a->fd) == -1) {
 		err = -errno;
 		a->end = -1;
 		return err;
@@ -463,6 +470,43 @@ int sl_audit_write(struct sl_audit *a, const struct sl_audit_record *r)
 		err = write_locked(a, size, r);
 		unlock_file(a);
 	}
+	pthread_mutex_unlock(&a->lock);
+	return err;
+}
+
+void sl_audit_defer_sync(struct sl_audit *a, bool on)
+{
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->lock);
+	a->defer_sync = on;
+	pthread_mutex_unlock(&a->lock);
+}
+
+bool sl_audit_unsynced(struct sl_audit *a)
+{
+	bool ret;
+
+	if (!a)
+		return false;
+	pthread_mutex_lock(&a->lock);
+	ret = a->unsynced;
+	pthread_mutex_unlock(&a->lock);
+	return ret;
+}
+
+int sl_audit_sync(struct sl_audit *a)
+{
+	int err = 0;
+
+	if (!a)
+		return 0;
+	pthread_mutex_lock(&a->lock);
+	if (a->unsynced && fdatasync(a->fd) == -1) {
+		err = -errno;
+		sl_log_errno(errno, "audit: %s: cannot sync records", a->path);
+	}
+	a->unsynced = false;
 	pthread_mutex_unlock(&a->lock);
 	return err;
 }

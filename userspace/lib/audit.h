@@ -107,6 +107,17 @@ void sl_audit_close(struct sl_audit *a);
 int sl_audit_write(struct sl_audit *a, const struct sl_audit_record *r);
 
 /*
+ * Group commit.  With defer on, sl_audit_write() leaves out its fdatasync()
+ * and sl_audit_sync() does one for every record written since the last
+ * (0 when there were none, else 0 or the -errno of fdatasync, logged).  A
+ * caller acknowledges the actions of those records only after
+ * sl_audit_sync() returned; sl_audit_unsynced() says whether it is owed.
+ */
+void sl_audit_defer_sync(struct sl_audit *a, bool on);
+int sl_audit_sync(struct sl_audit *a);
+bool sl_audit_unsynced(struct sl_audit *a);
+
+/*
  * Call from a timer (once a minute is plenty).  When the UTC day of now is
  * later than the day of the last record, writes a "boundary" record (time
  * now, details {"last": time of the last record}), so every day the relay

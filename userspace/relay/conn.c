@@ -101,6 +101,10 @@ void relay_conn_close(struct relay *r, struct relay_conn *c, const char *why)
 		relay_session_close(r, s, why);
 	}
 	c->kind = CONN_CLOSED;
+	if (c->held) {
+		LIST_REMOVE(c, held_link);
+		c->held = false;
+	}
 	epoll_ctl(r->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	if (c->in_conns)
 		LIST_REMOVE(c, link);
@@ -121,11 +125,14 @@ void relay_conn_free(struct relay_conn *c)
 	free(c);
 }
 
-/* Writes queued bytes.  0 when all is sent or the socket is full. */
-static int conn_flush(struct relay *r, struct relay_conn *c)
+/* Writes queued bytes.  0 when all is sent, the socket is full or the
+ * bytes wait for a group commit. */
+int relay_conn_flush(struct relay *r, struct relay_conn *c)
 {
 	size_t n;
 
+	if (c->held)
+		return 0;	/* relay_commit_end() sends it */
 	c->wr_wait = 0;
 	while (c->tx_head < c->tx_len) {
 		if (SSL_write_ex(c->ssl, c->tx + c->tx_head, c->tx_len - c->tx_head,
@@ -194,7 +201,10 @@ int relay_conn_send(struct relay *r, struct relay_conn *c, struct nl_msg *msg)
 	memcpy(c->tx + c->tx_len, p, len);
 	c->tx_len += len;
 	nlmsg_free(msg);
-	ret = conn_flush(r, c);
+	/* An answer goes out only after what it reports is on disk. */
+	if (relay_commit_owed(r))
+		relay_commit_hold(r, c);
+	ret = relay_conn_flush(r, c);
 	if (!ret)
 		relay_conn_update_events(r, c);
 	return ret;
@@ -324,7 +334,7 @@ void relay_conn_event(struct relay *r, struct relay_conn *c, uint32_t events)
 		return;
 	}
 	if (c->kind == CONN_LEG) {
-		if (c->tx && conn_flush(r, c))
+		if (c->tx && relay_conn_flush(r, c))
 			return;
 		relay_session_leg_event(r, c, events);
 		return;
@@ -337,7 +347,7 @@ void relay_conn_event(struct relay *r, struct relay_conn *c, uint32_t events)
 			return;
 		}
 	}
-	if (c->tx && conn_flush(r, c))
+	if (c->tx && relay_conn_flush(r, c))
 		return;
 	if (conn_reads_messages(c))
 		conn_read(r, c);

@@ -60,6 +60,7 @@ int relay_loop_init(struct relay *r, char *why, size_t whylen)
 	LIST_INIT(&r->dead_conns);
 	LIST_INIT(&r->dead_sessions);
 	LIST_INIT(&r->again);
+	LIST_INIT(&r->held);
 	r->now_ms = sl_now_ms();
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (r->epfd == -1) {
@@ -249,6 +250,8 @@ int relay_loop_run(struct relay *r)
 			return -1;
 		}
 		r->now_ms = sl_now_ms();
+		/* One group commit per turn (commit.c). */
+		relay_commit_begin(r);
 		for (i = 0; i < n; i++) {
 			uint64_t tag = ev[i].data.u64;
 
@@ -261,7 +264,11 @@ int relay_loop_run(struct relay *r)
 			} else if (tag == TAG_DATAPLANE) {
 				relay_dp_reap(r->dp, relay_session_dp_done, r);
 			} else if (tag == TAG_CTL) {
+				/* Operators are answered over netlink, which
+				 * no group holds back: serve them outside. */
+				relay_commit_end(r);
 				relay_ctl_event(r);
+				relay_commit_begin(r);
 			} else if (tag == TAG_SIGNAL) {
 				struct signalfd_siginfo si;
 
@@ -274,7 +281,6 @@ int relay_loop_run(struct relay *r)
 			}
 		}
 		run_again(r);
-		relay_ctl_run(r);
 		if (r->now_ms >= next_tick) {
 			tick(r);
 			/* A reload may lower heartbeat_interval; connections
@@ -283,6 +289,8 @@ int relay_loop_run(struct relay *r)
 				tick_ms = tick_period(r->cfg.heartbeat_ms);
 			next_tick = r->now_ms + tick_ms;
 		}
+		relay_commit_end(r);
+		relay_ctl_run(r);
 		reap(r);
 	}
 	return 0;

@@ -137,8 +137,10 @@ struct relay_conn {
 	int leg;			/* CONN_LEG: 0 client, 1 agent */
 	LIST_HEAD(, relay_session) sessions; /* control conns: sessions */
 	bool in_conns;			/* on relay.conns (ticked) */
+	bool held;			/* on relay.held: tx waits for the commit */
 
 	LIST_ENTRY(relay_conn) link;	/* relay.conns or relay.dead_conns */
+	LIST_ENTRY(relay_conn) held_link;
 };
 
 enum relay_session_state {
@@ -203,6 +205,8 @@ struct relay {
 	struct relay_session *sessions;	/* by id */
 	unsigned int nsessions;
 	LIST_HEAD(, relay_session) again; /* pumps to step again at once */
+	bool grouping;			/* commit.c: a group commit is open */
+	LIST_HEAD(, relay_conn) held;	/* answers waiting for it */
 	uint64_t now_ms;
 	volatile int stop;
 	struct relay_dp *dp;		/* NULL: sessions are relayed in the loop */
@@ -225,6 +229,20 @@ void relay_identity_recheck(struct relay *r);
 /* journal.c: audit records (fsync'd before the relay answers) */
 int relay_audit_open(struct relay *r, char *why, size_t whylen);
 void relay_audit_close(struct relay *r);
+
+/*
+ * commit.c: group commit.  Between relay_commit_begin() and
+ * relay_commit_end() the store's writes join one transaction and audit
+ * records are written without their fdatasync; relay_conn_send() holds
+ * back what it queues once anything is owed (relay_commit_owed), and
+ * relay_commit_end() makes it all durable with one commit and one sync,
+ * then sends what was held.  Outside a group every write is durable when
+ * it returns, as before.
+ */
+void relay_commit_begin(struct relay *r);
+bool relay_commit_owed(struct relay *r);
+void relay_commit_hold(struct relay *r, struct relay_conn *c);
+void relay_commit_end(struct relay *r);
 bool relay_audit_syslog_valid(const char *v);
 void relay_audit(struct relay *r, const char *event, const char *actor,
 		 const char *object, const char *domain, const char *source,
@@ -292,6 +310,8 @@ struct relay_conn *relay_conn_accept(struct relay *r, int fd,
 				     const struct sockaddr *sa);
 void relay_conn_event(struct relay *r, struct relay_conn *c, uint32_t events);
 int relay_conn_send(struct relay *r, struct relay_conn *c, struct nl_msg *msg);
+/* Sends what c has queued: 0, or -errno after closing c. */
+int relay_conn_flush(struct relay *r, struct relay_conn *c);
 void relay_conn_close(struct relay *r, struct relay_conn *c, const char *why);
 void relay_conn_free(struct relay_conn *c);
 void relay_conn_tick(struct relay *r, struct relay_conn *c);

@@ -243,12 +243,17 @@ int store_step(struct store *s, sqlite3_stmt *st)
 	return store_sqlerr(s, rc, "step");
 }
 
+static int batch_join(struct store *s);
+
 int store_run(struct store *s, const char *sql, const char *fmt, ...)
 {
 	sqlite3_stmt *st;
 	va_list ap;
 	int ret;
 
+	ret = batch_join(s);	/* a write outside store_tx joins the group */
+	if (ret)
+		return ret;
 	va_start(ap, fmt);
 	st = vstmt(s, sql, fmt, ap);
 	va_end(ap);
@@ -295,10 +300,58 @@ static int exec(struct store *s, const char *sql)
 	return map_rc(rc);
 }
 
+/* The group's transaction, opened at its first write. */
+static int batch_join(struct store *s)
+{
+	int ret;
+
+	if (!s->batch || s->batch_open)
+		return 0;
+	ret = exec(s, "BEGIN IMMEDIATE");
+	if (ret)
+		return ret;
+	s->batch_open = true;
+	s->depth = 1;
+	return 0;
+}
+
+void store_batch_begin(struct store *s)
+{
+	s->batch = true;
+}
+
+bool store_batch_dirty(const struct store *s)
+{
+	return s->batch_open;
+}
+
+int store_batch_end(struct store *s)
+{
+	int ret;
+
+	s->batch = false;
+	if (!s->batch_open)
+		return 0;
+	s->batch_open = false;
+	s->depth = 0;
+	/* SQLite rolls a transaction back by itself on some errors (disk
+	 * full, I/O): then what the group wrote is gone. */
+	if (sqlite3_get_autocommit(s->db))
+		return store_err(s, -EIO, "the group's transaction was rolled back "
+				 "after an error");
+	ret = exec(s, "COMMIT");
+	if (ret)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
 int store_tx(struct store *s)
 {
 	int ret;
 
+	ret = batch_join(s);
+	if (ret)
+		return ret;
 	ret = exec(s, s->depth ? "SAVEPOINT sl" : "BEGIN IMMEDIATE");
 	if (ret)
 		return ret;
@@ -312,8 +365,8 @@ int store_tx_end(struct store *s, int ret)
 	char why[sizeof(s->why)];
 	int err;
 
-	if (!s->depth)
-		return ret;
+	if (s->depth <= (unsigned int)s->batch_open)
+		return ret;	/* the group's own level ends in store_batch_end */
 	s->depth--;
 	if (ret < 0) {
 		memcpy(why, s->why, sizeof(why));
@@ -342,14 +395,14 @@ int store_begin(struct store *s)
 
 int store_commit(struct store *s)
 {
-	if (!s->depth)
+	if (s->depth <= (unsigned int)s->batch_open)
 		return store_err(s, -EINVAL, "commit without a transaction");
 	return store_tx_end(s, 0);
 }
 
 void store_rollback(struct store *s)
 {
-	if (s && s->depth)
+	if (s && s->depth > (unsigned int)s->batch_open)
 		store_tx_end(s, -ECANCELED);
 }
 

@@ -79,6 +79,20 @@ int store_commit(struct store *s);
 void store_rollback(struct store *s);
 
 /*
+ * Group commit (the relay's loop, one group per turn): after
+ * store_batch_begin() the first write opens one transaction that every
+ * later call joins (each call's own transaction becomes a savepoint, so a
+ * failed call still undoes only itself), and store_batch_end() commits it:
+ * one fsync for the whole group.  Until then nothing written is durable,
+ * so the caller holds back every answer that depends on it; on an error
+ * from store_batch_end() all of the group is gone.  store_batch_dirty():
+ * a write is waiting for store_batch_end().
+ */
+void store_batch_begin(struct store *s);
+bool store_batch_dirty(const struct store *s);
+int store_batch_end(struct store *s);
+
+/*
  * 1 when another connection (another process: an operator command) has
  * committed since the previous call on s, 0 when not, -errno.  Cheap
  * (PRAGMA data_version): poll it once a second and re-read on 1.  The

@@ -14,6 +14,8 @@ struct store {
 	char dir[1024];
 	char why[512];
 	unsigned int depth;		/* transaction nesting, 0: none */
+	bool batch;			/* store_batch_begin(): group writes */
+	bool batch_open;		/* ... and its transaction is open (depth 1) */
 	int64_t data_version;		/* last PRAGMA data_version seen */
 	bool dv_seen;
 	unsigned char key[32];		/* secret.key, once loaded */
