@@ -293,6 +293,18 @@ start_agent
 
 HAP_PORT=$(free_port)
 HAP_HS_PORT=$(free_port)
+# The client certificate of the handshake runs against HAProxy: the device's
+# agent's (enrolled by now).  HAProxy's handshake frontend verifies it
+# against the relay's agent CA, so that it does the mutual TLS work of an
+# agent login (the relay's login then adds its store and audit writes).
+if [ "$REAL_AGENT" = 1 ]; then
+	HS_CRT=$STATE/agent/agent.crt
+	HS_KEY=$STATE/agent/agent.key
+else
+	HS_DIR=$STATE/bench/relay-$(printf '%s' "${FP#sha256:}" | cut -c1-16)/agents
+	HS_CRT=$HS_DIR/$AGENT_NAME.crt
+	HS_KEY=$HS_DIR/$AGENT_NAME.key
+fi
 # One thread, mode tcp, TLS 1.3 on both sides with the relay's certificate
 # and OpenSSL's default suites and groups, no tickets (sluice offers none),
 # no session reuse towards the device (the device has no cache either).
@@ -316,7 +328,7 @@ frontend relay
 	default_backend device_tls
 
 frontend handshake
-	bind 127.0.0.1:$HAP_HS_PORT ssl crt $WORK/haproxy.pem
+	bind 127.0.0.1:$HAP_HS_PORT ssl crt $WORK/haproxy.pem ca-file $STATE/relay/agent-ca.crt verify required
 	default_backend device_plain
 
 backend device_tls
@@ -378,7 +390,8 @@ for rep in $(seq "$REPS"); do
 		run "$t" "$rep" bulk --bytes "$BYTES8" --sessions 8
 		if [ "$t" = haproxy ]; then
 			run haproxy-hs "$rep" handshake --seconds "$SECONDS_HS" \
-				--concurrency "$HS_CONC" --source 127.0.2.1 --sources 8
+				--concurrency "$HS_CONC" --source 127.0.2.1 --sources 8 \
+				--cert "$HS_CRT" --key "$HS_KEY"
 		else
 			run "$t" "$rep" handshake --seconds "$SECONDS_HS" \
 				--concurrency "$HS_CONC" --source 127.0.2.1 --sources 8

@@ -93,7 +93,11 @@ def test_status_and_cert(sluice):
     assert st["listen"] == ["127.0.0.1:%d" % relay.port]
     assert st["metrics"] == "127.0.0.1:%d" % relay.metrics_port
     assert st["control_port_id"] == relay.ctl_port_id
-    assert st["data_path"] == "userspace"
+    # The relay probes the kernel at startup (which loads the tls module
+    # where there is one): kernel TLS splicing where it found it.
+    kernel_tls = os.path.exists("/proc/net/tls_stat")
+    assert st["data_path"] == ("ktls" if kernel_tls else "userspace")
+    assert relay.proc.lines(r"kernel TLS: (available|unavailable)")
     assert st["agents"] == 1
     assert st["sessions_active"] == 0 and st["heartbeat_ms"] == 5000
     assert re.fullmatch(r"\d+\.\d+\.\d+", st["version"])

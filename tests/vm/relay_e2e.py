@@ -25,6 +25,7 @@ io_uring path instead.  Functional only: no timings.
 """
 
 import hashlib
+import json
 import os
 import re
 import socket
@@ -98,6 +99,10 @@ def main():
         assert ktls or os.environ.get("SLUICE_VM") != "1", "no kernel TLS in the guest"
         mid = tls_stat()
         print("relay_e2e: tls_stat during %s" % mid)
+        # What the relay found at startup, as sluicectl status reports it.
+        st = json.loads(sl.admin(relay, "-j", "status").stdout)
+        print("relay_e2e: sluicectl status data_path %s" % st["data_path"])
+        assert st["data_path"] == ("ktls" if ktls else "userspace"), st
         if ktls:
             assert start.group(2) == "kernel TLS: client tx+rx, agent tx+rx", start.group(0)
             for k in ("TlsCurrTxSw", "TlsCurrRxSw"):

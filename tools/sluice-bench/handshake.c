@@ -19,7 +19,9 @@
  * Connections still in flight at the end of the window are finished, not
  * counted, so that every agent keeps the secondary id the relay last gave
  * it.  Through HAProxy or to the device, the first exchange is the
- * device's greeting.
+ * device's greeting; with --cert/--key the connection presents that client
+ * certificate (make bench gives an enrolled agent's, and HAProxy verifies
+ * it against the relay's agent CA, as the relay does).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -211,6 +213,15 @@ int handshake_main(const struct bench_opts *o)
 		conns[i].fd = -1;
 	if (o->kind == TARGET_SLUICE && agents_load(&h))
 		goto out;
+	/* --tls with --cert/--key: mutual TLS as an agent's, so that a TLS
+	 * frontend that verifies client certificates does the same TLS work
+	 * per connection as the relay. */
+	if (o->kind != TARGET_SLUICE && o->cert[0] &&
+	    (SSL_CTX_use_certificate_file(h.ctx, o->cert, SSL_FILETYPE_PEM) != 1 ||
+	     SSL_CTX_use_PrivateKey_file(h.ctx, o->key, SSL_FILETYPE_PEM) != 1)) {
+		bench_err("handshake: cannot use --cert %s --key %s", o->cert, o->key);
+		goto out;
+	}
 	bench_sample_take(&a, o->pid);
 	t0 = a.wall_ns;
 	end = t0 + (uint64_t)(o->seconds * 1e9);

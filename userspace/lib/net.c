@@ -271,3 +271,49 @@ bool sl_cidr_match(const struct sl_cidr *list, unsigned int n,
 			return true;
 	return false;
 }
+
+#ifndef TCP_ULP
+#define TCP_ULP 31
+#endif
+
+/*
+ * The "tls" upper layer protocol can only be set on an established TCP
+ * socket, so make one on loopback.  Setting it also loads the tls module
+ * where the kernel builds it as one, as OpenSSL's own attempt would.
+ */
+bool sl_ktls_available(char *why, size_t whylen)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int lfd, cfd = -1, sfd = -1;
+	bool ok = false;
+
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(lfd, 1) || getsockname(lfd, (struct sockaddr *)&a, &alen)) {
+		snprintf(why, whylen, "loopback listener: %s", strerror(errno));
+		goto out;
+	}
+	cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (cfd < 0 || connect(cfd, (struct sockaddr *)&a, sizeof(a)) ||
+	    (sfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+		snprintf(why, whylen, "loopback connection: %s", strerror(errno));
+		goto out;
+	}
+	if (setsockopt(sfd, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls"))) {
+		snprintf(why, whylen, "setsockopt(TCP_ULP, \"tls\"): %s%s", strerror(errno),
+			 errno == ENOENT ? " (no CONFIG_TLS, or the tls module cannot "
+					   "be loaded)" : "");
+		goto out;
+	}
+	ok = true;
+out:
+	if (sfd >= 0)
+		close(sfd);
+	if (cfd >= 0)
+		close(cfd);
+	if (lfd >= 0)
+		close(lfd);
+	return ok;
+}

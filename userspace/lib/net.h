@@ -10,6 +10,12 @@
 
 #define SL_ADDRSTRLEN 64
 
+/*
+ * Whether this kernel has kernel TLS: the "tls" ULP can be set on a TCP
+ * socket (a loopback pair, made and closed here).  false with the reason.
+ */
+bool sl_ktls_available(char *why, size_t whylen);
+
 /* Non-blocking listener on host:port.  fd, or -errno with a reason in why. */
 int sl_tcp_listen(const char *host, uint16_t port, char *why, size_t whylen);
 /*

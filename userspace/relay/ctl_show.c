@@ -76,7 +76,8 @@ struct nl_msg *relay_ctl_status(struct relay *r, struct relay_ctl_req *q,
 			goto err;
 	}
 	if (nla_put_u32(msg, SLUICE_STATUS_A_PORT_ID, r->cfg.ctl_port_id) ||
-	    nla_put_u8(msg, SLUICE_STATUS_A_DATA_PATH, SLUICE_PATH_USERSPACE) ||
+	    nla_put_u8(msg, SLUICE_STATUS_A_DATA_PATH, r->dp && r->ktls ? SLUICE_PATH_KTLS :
+									  SLUICE_PATH_USERSPACE) ||
 	    nla_put_u32(msg, SLUICE_STATUS_A_AGENTS, HASH_COUNT(r->agents)) ||
 	    nla_put_u32(msg, SLUICE_STATUS_A_CLIENTS, clients) ||
 	    nla_put_u32(msg, SLUICE_STATUS_A_SESSIONS_ACTIVE, active) ||

@@ -47,6 +47,17 @@ static void dataplane_init(struct relay *r)
 			    "the control loop", why);
 	else
 		sl_log_info("data plane: %s", relay_dp_describe(r->dp));
+	/* What sluicectl status reports as the path new sessions take; each
+	 * session still checks its own legs (splice.c). */
+	r->ktls = sl_ktls_available(why, sizeof(why));
+	if (r->ktls && r->dp)
+		sl_log_info("kernel TLS: available; sessions whose legs both get it "
+			    "both ways are spliced");
+	else if (r->ktls)
+		sl_log_info("kernel TLS: available, but splicing needs the data plane");
+	else
+		sl_log_info("kernel TLS: unavailable (%s); sessions use userspace TLS",
+			    why);
 }
 
 int relay_loop_init(struct relay *r, char *why, size_t whylen)

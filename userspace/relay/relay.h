@@ -211,6 +211,7 @@ struct relay {
 	volatile int stop;
 	struct relay_dp *dp;		/* NULL: sessions are relayed in the loop */
 	int dp_efd;			/* its completion eventfd, in epfd */
+	bool ktls;			/* the kernel has TLS (sl_ktls_available) */
 };
 
 /* identity.c: store, CAs and the client-certificate side of TLS */
