@@ -54,12 +54,13 @@ int bench_agent_open(struct bench_agent *a, const struct bench_opts *o)
 		goto err;
 	a->buf = malloc(SLUICE_MSG_MAX);
 	a->ctx = bench_client_ctx();
-	if (!a->buf || !a->ctx) {
+	a->leg_ctx = bench_client_ctx();
+	if (!a->buf || !a->ctx || !a->leg_ctx) {
 		ret = -ENOMEM;
 		goto err;
 	}
-	/* Control connection and legs alike present the agent certificate,
-	 * as sluice-agent's do. */
+	/* The control connection presents the agent certificate; data legs
+	 * none (the ATTACH token authenticates them), as sluice-agent's. */
 	ret = sl_tls_ctx_use_identity(a->ctx, a->id.key, a->id.cert, why, sizeof(why));
 	if (ret) {
 		bench_err("agent %s: %s", o->agent, why);
@@ -98,6 +99,8 @@ void bench_agent_close(struct bench_agent *a)
 	a->ctl = NULL;
 	SSL_CTX_free(a->ctx);
 	a->ctx = NULL;
+	SSL_CTX_free(a->leg_ctx);
+	a->leg_ctx = NULL;
 	free(a->buf);
 	a->buf = NULL;
 	bench_ident_free(&a->id);
@@ -140,7 +143,7 @@ static int handle_connect(struct bench_agent *a, const struct sl_msg_in *m,
 	if (!dev || strcmp(dev, o->device) || port != o->device_port)
 		return sl_msg_send_free(a->ctl, sl_wire_error(m->seq,
 				SLUICE_E_PORT_DENIED, id, "not a device of this agent"));
-	ssl = sl_peer_attach(a->ctx, &a->relay, id, nla_data(m->tb[SLUICE_A_TOKEN]),
+	ssl = sl_peer_attach(a->leg_ctx, &a->relay, id, nla_data(m->tb[SLUICE_A_TOKEN]),
 			     (size_t)nla_len(m->tb[SLUICE_A_TOKEN]), 0, NULL, &err,
 			     why, sizeof(why));
 	if (!ssl) {

@@ -171,6 +171,7 @@ struct bench_agent {
 	const struct bench_opts *o;
 	struct bench_ident id;
 	SSL_CTX *ctx;
+	SSL_CTX *leg_ctx;		/* data legs: no certificate */
 	SSL *ctl;			/* control connection, blocking */
 	struct sl_relay_addr relay;	/* where legs are attached */
 	struct sl_heartbeat hb;

@@ -42,10 +42,19 @@ int bench_link_open(struct bench_link *l, const struct bench_opts *o)
 		return -ENOMEM;
 	if (o->kind != TARGET_SLUICE)
 		return 0;
-	/* The user's certificate on every connection, as sluice-client. */
+	/* The user's certificate on the control connection; data legs
+	 * present none (the ATTACH token authenticates them), as
+	 * sluice-client's.  They stay TLS 1.3 with the suites HAProxy and
+	 * the direct connection get, where sluice-client's negotiate TLS 1.2
+	 * AES-GCM for kernel TLS (docs/benchmarks.md). */
 	ret = bench_user_use(o, l->ctx);
 	if (ret)
 		goto err;
+	l->leg_ctx = bench_client_ctx();
+	if (!l->leg_ctx) {
+		ret = -ENOMEM;
+		goto err;
+	}
 	snprintf(l->relay.host, sizeof(l->relay.host), "%s", o->host);
 	l->relay.port = o->port;
 	snprintf(l->relay.fingerprint, sizeof(l->relay.fingerprint), "%s",
@@ -80,6 +89,8 @@ void bench_link_close(struct bench_link *l)
 	l->buf = NULL;
 	SSL_CTX_free(l->ctx);
 	l->ctx = NULL;
+	SSL_CTX_free(l->leg_ctx);
+	l->leg_ctx = NULL;
 }
 
 static int send_open(struct bench_link *l)
@@ -146,7 +157,7 @@ static SSL *open_session(struct bench_link *l)
 	}
 	if (wait_open_ok(l, &id, token))
 		return NULL;
-	ssl = sl_peer_attach(l->ctx, &l->relay, id, token, sizeof(token), 0, NULL,
+	ssl = sl_peer_attach(l->leg_ctx, &l->relay, id, token, sizeof(token), 0, NULL,
 			     &err, why, sizeof(why));
 	OPENSSL_cleanse(token, sizeof(token));
 	if (!ssl)

@@ -23,6 +23,7 @@
 struct bench_link {
 	const struct bench_opts *o;
 	SSL_CTX *ctx;
+	SSL_CTX *leg_ctx;		/* sluice: data legs, no certificate */
 	SSL *ctl;			/* sluice: the control connection */
 	uint32_t seq;			/* sluice: last OPEN's seq */
 	char *buf;			/* sluice: one message, SLUICE_MSG_MAX */
