@@ -230,6 +230,11 @@ void relay_identity_recheck(struct relay *r);
 /* journal.c: audit records (fsync'd before the relay answers) */
 int relay_audit_open(struct relay *r, char *why, size_t whylen);
 void relay_audit_close(struct relay *r);
+bool relay_audit_syslog_valid(const char *v);
+void relay_audit(struct relay *r, const char *event, const char *actor,
+		 const char *object, const char *domain, const char *source,
+		 const char *outcome, const char *fmt, ...)
+	__attribute__((format(printf, 8, 9)));
 
 /*
  * commit.c: group commit.  Between relay_commit_begin() and
@@ -244,11 +249,6 @@ void relay_commit_begin(struct relay *r);
 bool relay_commit_owed(struct relay *r);
 void relay_commit_hold(struct relay *r, struct relay_conn *c);
 void relay_commit_end(struct relay *r);
-bool relay_audit_syslog_valid(const char *v);
-void relay_audit(struct relay *r, const char *event, const char *actor,
-		 const char *object, const char *domain, const char *source,
-		 const char *outcome, const char *fmt, ...)
-	__attribute__((format(printf, 8, 9)));
 
 /*
  * passwork.c: a client login waiting for its Argon2id check, which runs
