@@ -129,6 +129,7 @@ TEST_OBJ_test_store := $(STORE_OBJ)
 TEST_LIBS_test_store := $(SQLITE_LIBS)
 TEST_OBJ_test_store_crash := $(STORE_OBJ)
 TEST_LIBS_test_store_crash := $(SQLITE_LIBS)
+TEST_OBJ_test_watch := $(call obj,userspace/relay/watch.c)
 
 .SECONDEXPANSION:
 $(B)/tests/test_%: $(B)/obj/tests/unit/test_%.o $$(TEST_OBJ_test_$$*) \

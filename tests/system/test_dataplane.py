@@ -327,5 +327,5 @@ def test_control_loop_fallback(sluice, echo_device):
         harness.send_all(s, payload)
         s.shutdown(socket.SHUT_WR)
         assert harness.recv_all(s) == payload
-    relay.proc.wait_log(r"session \S+ closed \(finished\).*path userspace \(epoll\)", timeout=30)
+    relay.proc.wait_log(r"session \S+ closed \(finished\).*path userspace \(control loop\)", timeout=30)
     assert metrics(relay)['sluice_sessions_relayed_total{path="userspace"}'] == 1

@@ -365,9 +365,25 @@ static void test_deferred_sync(void **state)
 	sl_audit_defer_sync(a, false);
 	write_rec(a, "login", "carol", utc(2030, 1, 1, 0, 0, 2));
 	assert_false(sl_audit_unsynced(a));	/* synced by the write */
+	/* The relay's way: it takes the duty and syncs sl_audit_fd() itself. */
+	sl_audit_defer_sync(a, true);
+	assert_false(sl_audit_take_sync(a));
+	write_rec(a, "login", "dave", utc(2030, 1, 1, 0, 0, 3));
+	assert_true(sl_audit_take_sync(a));
+	assert_false(sl_audit_unsynced(a));
+	assert_false(sl_audit_take_sync(a));	/* taken once */
+	{
+		struct stat fs, ps;
+
+		assert_int_equal(fstat(sl_audit_fd(a), &fs), 0);
+		assert_int_equal(stat(f->path, &ps), 0);
+		assert_true(fs.st_ino == ps.st_ino && fs.st_dev == ps.st_dev);
+		assert_int_equal(fdatasync(sl_audit_fd(a)), 0);
+	}
+	sl_audit_defer_sync(a, false);
 	sl_audit_close(a);
 	assert_int_equal(sl_audit_verify(f->path, &res, NULL, NULL), 0);
-	assert_int_equal(res.lines, 3);
+	assert_int_equal(res.lines, 4);
 	assert_int_equal(res.breaks, 0);
 }
 

@@ -24,6 +24,7 @@
 
 #include "authz.h"
 #include "../../userspace/relay/store.h"
+#include "../../userspace/relay/store_int.h"	/* white box: synchronous= */
 
 #define NOW INT64_C(1800000000)
 #define PHC "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
@@ -859,7 +860,7 @@ static void test_batch(void **state)
 	assert_true(store_batch_dirty(s));
 	/* Not committed yet: the other connection sees none of it. */
 	assert_int_equal(store_agent_get(other, "g1", &a), -ENOENT);
-	assert_int_equal(store_batch_end(s), 0);
+	assert_int_equal(store_batch_end(s, NULL), 0);
 	assert_false(store_batch_dirty(s));
 	assert_int_equal(store_agent_get(other, "g1", &a), 0);
 	assert_int_equal(store_agent_get(other, "g2", &a), 0);
@@ -868,7 +869,67 @@ static void test_batch(void **state)
 	assert_int_equal(store_agent_create(s, "g4", "ROOT", STORE_AGENT_ACTIVE,
 					    "05", FP, NOW), 0);
 	assert_int_equal(store_agent_get(other, "g4", &a), 0);
-	assert_int_equal(store_batch_end(s), 0);	/* nothing owed: no-op */
+	assert_int_equal(store_batch_end(s, NULL), 0);	/* nothing owed: no-op */
+	store_close(other);
+}
+
+/* How synchronous= is set now: 1 NORMAL, 2 FULL. */
+static int sync_level(struct store *st)
+{
+	sqlite3_stmt *q = store_stmt(st, "PRAGMA synchronous", "");
+	int v = -1;
+
+	if (q && store_step(st, q) == 1)
+		v = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+/*
+ * The relay's group commit syncs the write-ahead log itself: the group's
+ * commit leaves it unsynced (synced false, synchronous NORMAL for that
+ * commit only) and store_sync_fd() is state.db-wal, which holds the
+ * group's frames.
+ */
+static void test_batch_apart(void **state)
+{
+	struct store *other;
+	struct store_agent a;
+	struct stat fs, ps;
+	char wal[128];
+	bool synced = false;
+	off_t before;
+
+	(void)state;
+	other = open_store(100);
+	assert_non_null(other);
+	snprintf(wal, sizeof(wal), "%s/state.db-wal", dir);
+	assert_int_equal(sync_level(s), 2);
+	store_batch_begin(s);
+	assert_int_equal(store_batch_end(s, &synced), 0);
+	assert_true(synced);			/* nothing written, nothing owed */
+	assert_int_equal(fstat(store_sync_fd(s), &fs), 0);
+	assert_int_equal(stat(wal, &ps), 0);
+	assert_true(fs.st_ino == ps.st_ino && fs.st_dev == ps.st_dev);
+	before = ps.st_size;
+	store_batch_begin(s);
+	assert_int_equal(store_agent_create(s, "w1", "ROOT", STORE_AGENT_ACTIVE,
+					    "01", FP, NOW), 0);
+	assert_int_equal(sync_level(s), 1);	/* the group commits with NORMAL */
+	assert_int_equal(store_batch_end(s, &synced), 0);
+	assert_false(synced);			/* the caller owes the sync */
+	assert_int_equal(sync_level(s), 2);	/* and every other commit FULL */
+	assert_int_equal(stat(wal, &ps), 0);
+	assert_true(ps.st_size > before);	/* the group is in that log */
+	assert_int_equal(fdatasync(store_sync_fd(s)), 0);
+	assert_int_equal(store_agent_get(other, "w1", &a), 0);
+	/* Without synced the group syncs the log itself. */
+	store_batch_begin(s);
+	assert_int_equal(store_agent_create(s, "w2", "ROOT", STORE_AGENT_ACTIVE,
+					    "02", FP, NOW), 0);
+	assert_int_equal(store_batch_end(s, NULL), 0);
+	assert_int_equal(sync_level(s), 2);
+	assert_int_equal(store_agent_get(other, "w2", &a), 0);
 	store_close(other);
 }
 
@@ -924,6 +985,7 @@ int main(void)
 		T(test_data_version),
 		T(test_transaction),
 		T(test_batch),
+		T(test_batch_apart),
 		T(test_busy),
 		T(test_meta),
 	};

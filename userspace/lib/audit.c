@@ -511,6 +511,24 @@ int sl_audit_sync(struct sl_audit *a)
 	return err;
 }
 
+bool sl_audit_take_sync(struct sl_audit *a)
+{
+	bool ret;
+
+	if (!a)
+		return false;
+	pthread_mutex_lock(&a->lock);
+	ret = a->unsynced;
+	a->unsynced = false;
+	pthread_mutex_unlock(&a->lock);
+	return ret;
+}
+
+int sl_audit_fd(const struct sl_audit *a)
+{
+	return a ? a->fd : -1;
+}
+
 int sl_audit_tick(struct sl_audit *a, time_t now)
 {
 	char last[AUDIT_TIME_LEN];

@@ -116,6 +116,13 @@ int sl_audit_write(struct sl_audit *a, const struct sl_audit_record *r);
 void sl_audit_defer_sync(struct sl_audit *a, bool on);
 int sl_audit_sync(struct sl_audit *a);
 bool sl_audit_unsynced(struct sl_audit *a);
+/*
+ * The same sync done elsewhere (the relay's ring): sl_audit_take_sync()
+ * says whether one is owed and hands the duty to the caller, who then
+ * fdatasyncs sl_audit_fd() before acknowledging anything.
+ */
+bool sl_audit_take_sync(struct sl_audit *a);
+int sl_audit_fd(const struct sl_audit *a);
 
 /*
  * Call from a timer (once a minute is plenty).  When the UTC day of now is

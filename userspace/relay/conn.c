@@ -8,7 +8,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -17,8 +16,8 @@
 struct relay_conn *relay_conn_accept(struct relay *r, int fd,
 				     const struct sockaddr *sa)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
 	struct relay_conn *c = calloc(1, sizeof(*c));
+	int ret;
 
 	if (!c)
 		return NULL;
@@ -40,14 +39,13 @@ struct relay_conn *relay_conn_accept(struct relay *r, int fd,
 	c->last_rx_ms = c->last_tx_ms = r->now_ms;
 	c->heartbeat_ms = r->cfg.heartbeat_ms;
 	LIST_INIT(&c->sessions);
-	ev.data.ptr = c;
-	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
-		sl_log_errno(errno, "epoll_ctl");
+	ret = relay_watch_add(r, fd, (uintptr_t)c, POLLIN);
+	if (ret) {
+		sl_log_errno(-ret, "io_uring watch");
 		SSL_free(c->ssl);
 		free(c);
 		return NULL;
 	}
-	c->epoll_events = EPOLLIN;
 	LIST_INSERT_HEAD(&r->conns, c, link);
 	c->in_conns = true;
 	sl_log_debug("connection from %s", c->addr);
@@ -104,8 +102,9 @@ void relay_conn_close(struct relay *r, struct relay_conn *c, const char *why)
 	if (c->held) {
 		LIST_REMOVE(c, held_link);
 		c->held = false;
+		c->syncing = false;
 	}
-	epoll_ctl(r->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	relay_watch_del(r, c->fd);
 	if (c->in_conns)
 		LIST_REMOVE(c, link);
 	c->in_conns = false;
@@ -351,7 +350,7 @@ void relay_conn_event(struct relay *r, struct relay_conn *c, uint32_t events)
 		return;
 	if (conn_reads_messages(c))
 		conn_read(r, c);
-	else if (events & (EPOLLHUP | EPOLLERR))
+	else if (events & (POLLHUP | POLLERR))
 		relay_conn_close(r, c, "connection reset");
 	if (c->kind != CONN_CLOSED)
 		relay_conn_update_events(r, c);

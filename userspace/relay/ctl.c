@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * sluicectl's side of the relay: a NETLINK_USERSOCK socket bound at
- * control_port_id, served by the relay's epoll loop.
+ * control_port_id, served by the relay's loop.
  *
  * Who may ask.  Every datagram carries SCM_CREDENTIALS (SO_PASSCRED),
  * filled in by the kernel: a process can only claim its own pid and uids
@@ -34,7 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
+#include <poll.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -153,7 +153,6 @@ void relay_ctl_audit(struct relay *r, const struct relay_ctl_req *q,
 int relay_ctl_init(struct relay *r, char *why, size_t whylen)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_CTL };
 	struct relay_ctl *ctl;
 	int one = 1, err;
 
@@ -193,9 +192,9 @@ int relay_ctl_init(struct relay *r, char *why, size_t whylen)
 				 r->cfg.ctl_port_id, strerror(errno));
 		goto err_close;
 	}
-	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, ctl->fd, &ev) == -1) {
-		err = -errno;
-		snprintf(why, whylen, "epoll_ctl: %s", strerror(errno));
+	err = relay_watch_add(r, ctl->fd, TAG_CTL, POLLIN);
+	if (err) {
+		snprintf(why, whylen, "io_uring: %s", strerror(-err));
 		goto err_close;
 	}
 	r->ctl = ctl;
@@ -551,8 +550,8 @@ static void serve(struct relay *r, struct relay_ctl_req *q, void *buf, size_t le
 		job_free(r->ctl, j);
 }
 
-/* Reads every waiting datagram (up to CTL_RX_PER_EVENT; epoll is level
- * triggered and comes back for the rest). */
+/* Reads every waiting datagram (up to CTL_RX_PER_EVENT; the loop's poll is
+ * level-triggered and comes back for the rest). */
 void relay_ctl_event(struct relay *r)
 {
 	static char buf[SLUICE_MSG_MAX];

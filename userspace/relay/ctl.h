@@ -75,7 +75,7 @@ void relay_ctl_uninit(struct relay *r);
 void relay_ctl_event(struct relay *r);
 /* Moves dumps on; the loop calls it after every batch of events. */
 void relay_ctl_run(struct relay *r);
-/* epoll_wait timeout the dumps need: -1 none, 0 runnable, >0 stalled. */
+/* Loop wait timeout the dumps need: -1 none, 0 runnable, >0 stalled. */
 int relay_ctl_timeout_ms(const struct relay *r);
 
 /*

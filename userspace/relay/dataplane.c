@@ -2,16 +2,16 @@
 /*
  * The data plane: io_uring workers that relay active sessions.
  *
- * Threading.  The control thread (loop.c, epoll) owns every session until
- * both legs are attached and have been sent their ATTACH_OK.  Then it takes
- * both legs out of its epoll set and hands their SSL objects and sockets to
+ * Threading.  The control thread (loop.c, io_uring) owns every session
+ * until both legs are attached and have been sent their ATTACH_OK.  Then it
+ * takes both legs out of its ring's polls and hands their SSL objects and sockets to
  * one worker (round robin; both legs on the same worker), through the
  * worker's inbox: a mutex-protected queue plus an eventfd that the worker
  * keeps a read posted on.  From then on only that worker touches the SSLs
  * and the sockets.  When the session ends the worker frees the SSLs,
  * closes the sockets and queues a result (bytes each way, outcome, reason,
  * path) on the completion list, then writes the completion eventfd, which
- * sits in the control thread's epoll set.  The control thread then logs
+ * the control thread polls.  The control thread then logs
  * the session's end and counts it: every counter except the live byte
  * counters (relaxed atomics per worker) stays single-threaded.  To end a
  * session early (a control connection went away, shutdown) the control
@@ -73,6 +73,7 @@
 
 #include "dataplane_int.h"
 #include "log.h"
+#include "uring.h"
 
 const char *const relay_path_names[__PATH_MAX] = {
 	[PATH_USERSPACE] = "userspace",
@@ -550,24 +551,14 @@ static void on_wake(struct dp_worker *w)
 
 static int ring_setup(struct dp_worker *w)
 {
-	static const unsigned int tries[] = {
-		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
-		IORING_SETUP_SINGLE_ISSUER,
-		0,
-	};
 	struct io_uring_buf_reg reg = { 0 };
 	unsigned int i;
-	int ret = -EINVAL;
+	int ret;
 
-	for (i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
-		ret = io_uring_queue_init(DP_RING_ENTRIES, &w->ring, tries[i]);
-		if (ret != -EINVAL)
-			break;
-	}
+	ret = sl_uring_init(DP_RING_ENTRIES, &w->ring, &w->ring_flags);
 	if (ret)
 		return ret;
 	w->ring_ok = true;
-	w->ring_flags = tries[i];
 	if (posix_memalign((void **)&w->br, 4096, DP_NBUF * sizeof(struct io_uring_buf)))
 		return -ENOMEM;
 	w->bufs = malloc((size_t)DP_NBUF * DP_BUF_SIZE);
@@ -683,15 +674,6 @@ static void workers_free(struct relay_dp *dp)
 	free(dp->w);
 }
 
-static const char *flags_name(unsigned int f)
-{
-	if (f & IORING_SETUP_DEFER_TASKRUN)
-		return "SINGLE_ISSUER|DEFER_TASKRUN";
-	if (f & IORING_SETUP_SINGLE_ISSUER)
-		return "SINGLE_ISSUER";
-	return "no setup flags";
-}
-
 int relay_dp_init(struct relay_dp **dpp, unsigned int nthreads, int *efd,
 		  char *why, size_t whylen)
 {
@@ -778,7 +760,7 @@ int relay_dp_init(struct relay_dp **dpp, unsigned int nthreads, int *efd,
 	}
 	snprintf(dp->desc, sizeof(dp->desc),
 		 "%u io_uring data-plane threads (%s, %u provided buffers of %u KiB each)",
-		 nthreads, flags_name(dp->w[0].ring_flags), DP_NBUF, DP_BUF_SIZE >> 10);
+		 nthreads, sl_uring_flags_name(dp->w[0].ring_flags), DP_NBUF, DP_BUF_SIZE >> 10);
 	*efd = dp->done_efd;
 	*dpp = dp;
 	return 0;

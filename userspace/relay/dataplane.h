@@ -3,7 +3,7 @@
  * The relay's data plane: worker threads, each with one io_uring, that
  * relay the bytes of active sessions.  The control thread (loop.c) hands a
  * session over once both legs are attached, and learns of its end through
- * a completion eventfd that sits in its epoll set.  See dataplane.c for the
+ * a completion eventfd that it polls.  See dataplane.c for the
  * threading model and docs/datapath.md for the paths.
  */
 #ifndef RELAY_DATAPLANE_H

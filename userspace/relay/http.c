@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,8 +20,8 @@
 
 int relay_http_init(struct relay *r, char *why, size_t whylen)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_METRICS };
 	const struct relay_listen *l = &r->cfg.metrics;
+	int ret;
 
 	r->metrics_fd = -1;
 	if (!r->cfg.metrics_on)
@@ -29,9 +29,10 @@ int relay_http_init(struct relay *r, char *why, size_t whylen)
 	r->metrics_fd = sl_tcp_listen(l->host, l->port, why, whylen);
 	if (r->metrics_fd < 0)
 		return r->metrics_fd;
-	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->metrics_fd, &ev) == -1) {
-		snprintf(why, whylen, "epoll_ctl: %s", strerror(errno));
-		return -errno;
+	ret = relay_watch_add(r, r->metrics_fd, TAG_METRICS, POLLIN);
+	if (ret) {
+		snprintf(why, whylen, "io_uring: %s", strerror(-ret));
+		return ret;
 	}
 	sl_log_info("metrics on http://%s%s%s:%u/metrics", strchr(l->host, ':') ? "[" : "",
 		    l->host, strchr(l->host, ':') ? "]" : "", l->port);
@@ -42,7 +43,6 @@ void relay_http_accept(struct relay *r)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	struct epoll_event ev = { .events = EPOLLIN };
 	struct relay_conn *c;
 	int fd;
 
@@ -67,13 +67,11 @@ void relay_http_accept(struct relay *r)
 		c->close_after_flush = r->cfg.nmetrics_allow &&
 			!sl_cidr_match(r->cfg.metrics_allow, r->cfg.nmetrics_allow,
 					  (struct sockaddr *)&ss);
-		ev.data.ptr = c;
-		if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		if (relay_watch_add(r, fd, (uintptr_t)c, POLLIN)) {
 			close(fd);
 			free(c);
 			continue;
 		}
-		c->epoll_events = EPOLLIN;
 		LIST_INSERT_HEAD(&r->conns, c, link);
 		c->in_conns = true;
 	}
@@ -159,17 +157,13 @@ static void drain(int fd)
 /* Writes what is queued; closes when done. */
 static void http_flush(struct relay *r, struct relay_conn *c)
 {
-	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
-
 	while (c->tx_head < c->tx_len) {
 		ssize_t n = send(c->fd, c->tx + c->tx_head, c->tx_len - c->tx_head,
 				 MSG_NOSIGNAL);
 
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				if (c->epoll_events != EPOLLOUT &&
-				    epoll_ctl(r->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
-					c->epoll_events = EPOLLOUT;
+				relay_watch_set(r, c->fd, POLLOUT);
 				return;
 			}
 			break;

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * The relay's event loop: one epoll set for listeners, connections and a
- * signalfd; a periodic tick for heartbeats and deadlines; and the
- * graveyards, emptied after each batch of events (see relay.h).
+ * The relay's event loop: one io_uring (watch.c) for the listeners'
+ * multishot accepts, the readiness of connections, a signalfd and the
+ * workers' eventfds, and the group commit's syncs; a periodic tick for
+ * heartbeats and deadlines; and the graveyards, emptied after each batch
+ * of completions (see relay.h).
  *
- * epoll data: values below TAG_MAX tag listeners and the signalfd; anything
- * else is a struct relay_conn pointer.
+ * Watch data: values below TAG_MAX tag the signalfd and the other
+ * descriptors of the relay; anything else is a struct relay_conn pointer.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -13,7 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
+#include <poll.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -29,15 +31,15 @@ static int signal_fd = -1;
 /* Starts the io_uring workers; without them sessions are pumped here. */
 static void dataplane_init(struct relay *r)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_DATAPLANE };
 	char why[256] = "";
 	int ret;
 
 	r->dp_efd = -1;
 	ret = relay_dp_init(&r->dp, (unsigned int)r->cfg.data_threads, &r->dp_efd,
 			    why, sizeof(why));
-	if (!ret && r->dp && epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->dp_efd, &ev) == -1) {
-		snprintf(why, sizeof(why), "epoll_ctl: %s", strerror(errno));
+	if (!ret && r->dp && (ret = relay_watch_add(r, r->dp_efd, TAG_DATAPLANE,
+						    POLLIN))) {
+		snprintf(why, sizeof(why), "io_uring: %s", strerror(-ret));
 		relay_dp_uninit(r->dp, relay_session_dp_done, r);
 		r->dp = NULL;
 		ret = -1;
@@ -62,7 +64,6 @@ static void dataplane_init(struct relay *r)
 
 int relay_loop_init(struct relay *r, char *why, size_t whylen)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t mask;
 	unsigned int i;
 	int ret;
@@ -72,12 +73,11 @@ int relay_loop_init(struct relay *r, char *why, size_t whylen)
 	LIST_INIT(&r->dead_sessions);
 	LIST_INIT(&r->again);
 	LIST_INIT(&r->held);
+	LIST_INIT(&r->syncing);
 	r->now_ms = sl_now_ms();
-	r->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (r->epfd == -1) {
-		snprintf(why, whylen, "epoll_create1: %s", strerror(errno));
-		return -errno;
-	}
+	ret = relay_watch_init(r, why, whylen);
+	if (ret)
+		return ret;
 	for (i = 0; i < r->cfg.nlisten; i++) {
 		const struct relay_listen *l = &r->cfg.listen[i];
 		int fd = sl_tcp_listen(l->host, l->port, why, whylen);
@@ -85,11 +85,7 @@ int relay_loop_init(struct relay *r, char *why, size_t whylen)
 		if (fd < 0)
 			return fd;
 		r->listen_fd[r->nlisten++] = fd;
-		ev.data.u64 = i;
-		if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) == -1) {
-			snprintf(why, whylen, "epoll_ctl: %s", strerror(errno));
-			return -errno;
-		}
+		relay_watch_accept(r, i, fd, true);
 		sl_log_info("listening on %s%s%s:%u", strchr(l->host, ':') ? "[" : "",
 			    l->host, strchr(l->host, ':') ? "]" : "", l->port);
 	}
@@ -102,8 +98,11 @@ int relay_loop_init(struct relay *r, char *why, size_t whylen)
 		snprintf(why, whylen, "signalfd: %s", strerror(errno));
 		return -errno;
 	}
-	ev.data.u64 = TAG_SIGNAL;
-	epoll_ctl(r->epfd, EPOLL_CTL_ADD, signal_fd, &ev);
+	ret = relay_watch_add(r, signal_fd, TAG_SIGNAL, POLLIN);
+	if (ret) {
+		snprintf(why, whylen, "io_uring: %s", strerror(-ret));
+		return ret;
+	}
 	ret = relay_http_init(r, why, whylen);
 	if (ret)
 		return ret;
@@ -117,49 +116,49 @@ static void set_listeners(struct relay *r, bool on)
 {
 	unsigned int i;
 
-	for (i = 0; i < r->nlisten; i++) {
-		struct epoll_event ev = { .events = on ? EPOLLIN : 0,
-					  .data.u64 = i };
-
-		epoll_ctl(r->epfd, EPOLL_CTL_MOD, r->listen_fd[i], &ev);
-	}
+	for (i = 0; i < r->nlisten; i++)
+		relay_watch_accept(r, i, r->listen_fd[i], on);
 	r->listen_paused = !on;
 }
 
-static void accept_all(struct relay *r, int lfd)
+/* A connection from a listener's multishot accept (res: fd or -errno). */
+static void accepted(struct relay *r, int res)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl;
-	int fd, one = 1;
+	socklen_t sl = sizeof(ss);
+	int fd = res, one = 1;
 
-	for (;;) {
-		sl = sizeof(ss);
-		fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd == -1) {
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM) {
-				/* Level-triggered: stop asking until the tick. */
-				sl_log_warn("accept: %s; pausing new connections",
-					    strerror(errno));
-				set_listeners(r, false);
-			}
-			return;
+	if (fd < 0) {
+		if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS ||
+		    fd == -ENOMEM) {
+			/* The accept ended: ask again at the tick. */
+			sl_log_warn("accept: %s; pausing new connections",
+				    strerror(-fd));
+			set_listeners(r, false);
+		} else if (!r->listen_paused) {
+			sl_log_warn("accept: %s; accepting again at the next tick",
+				    strerror(-fd));
+			set_listeners(r, false);
 		}
-		/* Small messages and records (ATTACH_OK, then the stream's
-		 * first bytes) must not wait for the peer's delayed ACK. */
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		/* Blocklisted or locked-out sources that the kernel did not
-		 * drop (no eBPF, or a lockout newer than the SYN) end here. */
-		if (relay_admission_refuse(r, (struct sockaddr *)&ss) ||
-		    !relay_conn_accept(r, fd, (struct sockaddr *)&ss))
-			close(fd);
+		return;
 	}
+	/* The multishot accept gives no address: one call per connection. */
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1) {
+		close(fd);	/* gone already */
+		return;
+	}
+	/* Small messages and records (ATTACH_OK, then the stream's first
+	 * bytes) must not wait for the peer's delayed ACK. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* Blocklisted or locked-out sources that the kernel did not drop (no
+	 * eBPF, or a lockout newer than the SYN) end here. */
+	if (relay_admission_refuse(r, (struct sockaddr *)&ss) ||
+	    !relay_conn_accept(r, fd, (struct sockaddr *)&ss))
+		close(fd);
 }
 
 void relay_conn_update_events(struct relay *r, struct relay_conn *c)
 {
-	struct epoll_event ev = { 0 };
 	short want;
 
 	if (c->kind == CONN_CLOSED)
@@ -171,13 +170,7 @@ void relay_conn_update_events(struct relay *r, struct relay_conn *c)
 	} else {
 		want = (short)(POLLIN | c->rd_wait | c->wr_wait);
 	}
-	ev.events = ((want & POLLIN) ? EPOLLIN : 0) |
-		    ((want & POLLOUT) ? EPOLLOUT : 0);
-	if (ev.events == c->epoll_events)
-		return;
-	ev.data.ptr = c;
-	if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
-		c->epoll_events = ev.events;
+	relay_watch_set(r, c->fd, (uint32_t)want);
 }
 
 static void tick(struct relay *r)
@@ -237,12 +230,46 @@ static uint64_t tick_period(uint64_t heartbeat_ms)
 	return t > 1000 ? 1000 : t < 25 ? 25 : t;
 }
 
+static void dispatch(struct relay *r, const struct relay_event *ev)
+{
+	uint64_t tag = ev->data;
+
+	if (ev->type == RELAY_EV_ACCEPT) {
+		accepted(r, ev->res);
+	} else if (ev->type == RELAY_EV_SYNC) {
+		relay_commit_synced(r, ev);
+	} else if (tag == TAG_METRICS) {
+		relay_http_accept(r);
+	} else if (tag == TAG_PASSWORK) {
+		relay_passwork_event(r);
+	} else if (tag == TAG_DATAPLANE) {
+		relay_dp_reap(r->dp, relay_session_dp_done, r);
+	} else if (tag == TAG_CTL) {
+		/* Operators are answered over netlink, which no group holds
+		 * back: serve them outside. */
+		relay_commit_end(r);
+		relay_ctl_event(r);
+		relay_commit_begin(r);
+	} else if (tag == TAG_SIGNAL) {
+		struct signalfd_siginfo si;
+
+		if (read(signal_fd, &si, sizeof(si)) == sizeof(si)) {
+			sl_log_info("signal %u: shutting down", si.ssi_signo);
+			r->stop = 1;
+		}
+	} else if (tag >= TAG_MAX) {
+		relay_conn_event(r, (struct relay_conn *)(uintptr_t)tag,
+				 (uint32_t)ev->res);
+	}
+}
+
 int relay_loop_run(struct relay *r)
 {
-	struct epoll_event ev[128];
+	struct relay_event ev[256];
 	uint64_t tick_ms = tick_period(r->cfg.heartbeat_ms), next_tick;
 	int n, i;
 
+	sl_log_info("control loop: io_uring (%s)", relay_watch_describe(r));
 	next_tick = sl_now_ms() + tick_ms;
 	while (!r->stop) {
 		int timeout = LIST_EMPTY(&r->again) ?
@@ -253,44 +280,16 @@ int relay_loop_run(struct relay *r)
 		if (ctl_ms >= 0 && ctl_ms < timeout)
 			timeout = ctl_ms;
 
-		n = epoll_wait(r->epfd, ev, 128, timeout);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			sl_log_errno(errno, "epoll_wait");
+		n = relay_watch_wait(r, timeout, ev, 256);
+		if (n < 0) {
+			sl_log_errno(-n, "io_uring_enter");
 			return -1;
 		}
 		r->now_ms = sl_now_ms();
 		/* One group commit per turn (commit.c). */
 		relay_commit_begin(r);
-		for (i = 0; i < n; i++) {
-			uint64_t tag = ev[i].data.u64;
-
-			if (tag < r->nlisten) {
-				accept_all(r, r->listen_fd[tag]);
-			} else if (tag == TAG_METRICS) {
-				relay_http_accept(r);
-			} else if (tag == TAG_PASSWORK) {
-				relay_passwork_event(r);
-			} else if (tag == TAG_DATAPLANE) {
-				relay_dp_reap(r->dp, relay_session_dp_done, r);
-			} else if (tag == TAG_CTL) {
-				/* Operators are answered over netlink, which
-				 * no group holds back: serve them outside. */
-				relay_commit_end(r);
-				relay_ctl_event(r);
-				relay_commit_begin(r);
-			} else if (tag == TAG_SIGNAL) {
-				struct signalfd_siginfo si;
-
-				if (read(signal_fd, &si, sizeof(si)) == sizeof(si)) {
-					sl_log_info("signal %u: shutting down", si.ssi_signo);
-					r->stop = 1;
-				}
-			} else {
-				relay_conn_event(r, ev[i].data.ptr, ev[i].events);
-			}
-		}
+		for (i = 0; i < n; i++)
+			dispatch(r, &ev[i]);
 		run_again(r);
 		if (r->now_ms >= next_tick) {
 			tick(r);
@@ -314,6 +313,8 @@ void relay_loop_uninit(struct relay *r)
 
 	while ((c = LIST_FIRST(&r->conns)))
 		relay_conn_close(r, c, "relay shutting down");
+	if (r->watch)
+		relay_commit_drain(r);
 	/* Sessions in the data plane end there, and come back to be freed. */
 	r->now_ms = sl_now_ms();
 	relay_dp_uninit(r->dp, relay_session_dp_done, r);
@@ -326,6 +327,5 @@ void relay_loop_uninit(struct relay *r)
 		close(r->metrics_fd);
 	if (signal_fd >= 0)
 		close(signal_fd);
-	if (r->epfd >= 0)
-		close(r->epfd);
+	relay_watch_uninit(r);
 }

@@ -151,7 +151,6 @@ int main(int argc, char **argv)
 		printf("%s: configuration OK\n", conf_path);
 		return 0;
 	}
-	r.epfd = -1;
 	r.metrics_fd = -1;
 	r.conf_path = conf_path;
 	r.started = time(NULL);

@@ -4,7 +4,7 @@
  * and 64 MiB by design; run in the loop it would stall every connection,
  * heartbeats included.  One worker thread checks passwords in order (so a
  * flood of logins costs at most 64 MiB and one core) and hands results back
- * through an eventfd in the loop's epoll set.  A connection that closes
+ * through an eventfd the loop watches.  A connection that closes
  * while its check runs leaves a job whose conn is NULL: its result is
  * dropped.
  */
@@ -13,7 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -74,7 +74,6 @@ static void *worker(void *arg)
 int relay_passwork_start(struct relay *r, char *why, size_t whylen)
 {
 	struct relay_passwork *w = calloc(1, sizeof(*w));
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_PASSWORK };
 
 	if (!w) {
 		snprintf(why, whylen, "out of memory");
@@ -84,9 +83,13 @@ int relay_passwork_start(struct relay *r, char *why, size_t whylen)
 	pthread_cond_init(&w->cond, NULL);
 	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	r->passwork = w;
-	if (w->efd == -1 || epoll_ctl(r->epfd, EPOLL_CTL_ADD, w->efd, &ev) == -1) {
+	if (w->efd == -1) {
 		snprintf(why, whylen, "password worker: %s", strerror(errno));
 		return -errno;
+	}
+	if (relay_watch_add(r, w->efd, TAG_PASSWORK, POLLIN)) {
+		snprintf(why, whylen, "password worker: out of memory");
+		return -ENOMEM;
 	}
 	if (pthread_create(&w->thread, NULL, worker, w)) {
 		snprintf(why, whylen, "password worker: cannot start a thread");

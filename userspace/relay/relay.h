@@ -2,11 +2,12 @@
 /*
  * sluice-relay internals.
  *
- * Threading: one control thread with one epoll loop (loop.c), plus the
- * data-plane workers (dataplane.c) that relay active sessions; everything
- * in this header belongs to the control thread.  Every socket is a struct
- * relay_conn; it is an agent or client control connection, or a data leg of
- * a session.  Objects are never freed while an epoll batch is being handled:
+ * Threading: one control thread with one io_uring loop (loop.c, watch.c),
+ * plus the data-plane workers (dataplane.c) that relay active sessions;
+ * everything in this header belongs to the control thread.  Every socket is
+ * a struct relay_conn; it is an agent or client control connection, or a
+ * data leg of a session.  Objects are never freed while a batch of
+ * completions is being handled:
  * relay_conn_close() and relay_session_close() only unlink and mark, and the
  * loop frees them after the batch (so a later event of the same batch never
  * touches freed memory).
@@ -31,12 +32,13 @@
 #define RELAY_TX_MAX (1u << 20)	/* unsent control bytes before we give up */
 #define RELAY_PUMP_BUF (64u << 10)
 
-/* epoll tags below any pointer: listeners, then these. */
+/* Watch tags below any pointer: these; the listeners are accepted apart. */
 #define TAG_SIGNAL RELAY_LISTEN_MAX
 #define TAG_METRICS (RELAY_LISTEN_MAX + 1)
 #define TAG_PASSWORK (RELAY_LISTEN_MAX + 2)
 #define TAG_DATAPLANE (RELAY_LISTEN_MAX + 3)
 #define TAG_CTL (RELAY_LISTEN_MAX + 4)
+#define TAG_MAX (RELAY_LISTEN_MAX + 5)
 
 struct relay_listen {
 	char host[256];
@@ -115,7 +117,6 @@ struct relay_conn {
 	char addr[SL_ADDRSTRLEN];
 	struct sockaddr_storage peer;
 	char name[SLUICE_NAME_MAX + 1];	/* agent or user name */
-	uint32_t epoll_events;		/* what epoll is asked for now */
 	short rd_wait, wr_wait;		/* what a blocked SSL call waits for */
 
 	/* Message being received: header first, then the rest. */
@@ -137,7 +138,8 @@ struct relay_conn {
 	int leg;			/* CONN_LEG: 0 client, 1 agent */
 	LIST_HEAD(, relay_session) sessions; /* control conns: sessions */
 	bool in_conns;			/* on relay.conns (ticked) */
-	bool held;			/* on relay.held: tx waits for the commit */
+	bool held;			/* tx waits for a group commit (commit.c) */
+	bool syncing;			/* on relay.syncing, not relay.held */
 
 	LIST_ENTRY(relay_conn) link;	/* relay.conns or relay.dead_conns */
 	LIST_ENTRY(relay_conn) held_link;
@@ -181,7 +183,7 @@ struct relay_session {
 struct relay {
 	struct relay_config cfg;
 	SSL_CTX *tls;
-	int epfd;
+	struct relay_watch *watch;	/* watch.c: the loop's io_uring */
 	int listen_fd[RELAY_LISTEN_MAX];
 	unsigned int nlisten;
 	int metrics_fd;
@@ -206,11 +208,15 @@ struct relay {
 	unsigned int nsessions;
 	LIST_HEAD(, relay_session) again; /* pumps to step again at once */
 	bool grouping;			/* commit.c: a group commit is open */
-	LIST_HEAD(, relay_conn) held;	/* answers waiting for it */
+	LIST_HEAD(, relay_conn) held;	/* answers of groups not yet syncing */
+	LIST_HEAD(, relay_conn) syncing; /* answers of the syncs in flight */
+	unsigned int syncs_in_flight;
+	bool owe_store_sync, owe_audit_sync; /* committed, sync not issued */
+	char sync_why[200];		/* a failed store sync of this round */
 	uint64_t now_ms;
 	volatile int stop;
 	struct relay_dp *dp;		/* NULL: sessions are relayed in the loop */
-	int dp_efd;			/* its completion eventfd, in epfd */
+	int dp_efd;			/* its completion eventfd, watched */
 	bool ktls;			/* the kernel has TLS (sl_ktls_available) */
 };
 
@@ -237,18 +243,52 @@ void relay_audit(struct relay *r, const char *event, const char *actor,
 	__attribute__((format(printf, 8, 9)));
 
 /*
+ * watch.c: the loop's io_uring.  Level-triggered readiness of descriptors
+ * (POLLIN/POLLOUT; completions report poll bits), multishot accept on the
+ * listeners, asynchronous fdatasync.  Changes are queued and go to the
+ * kernel with the next relay_watch_wait().
+ */
+enum relay_event_type {
+	RELAY_EV_READY = 1,	/* data: the watch's; res: poll bits */
+	RELAY_EV_ACCEPT,	/* data: listener index; res: fd or -errno */
+	RELAY_EV_SYNC,		/* data: the tag; res: 0 or -errno */
+};
+struct relay_event {
+	uint64_t data;
+	int32_t res;
+	uint8_t type;
+};
+int relay_watch_init(struct relay *r, char *why, size_t whylen);
+void relay_watch_uninit(struct relay *r);
+const char *relay_watch_describe(const struct relay *r);
+int relay_watch_add(struct relay *r, int fd, uint64_t data, uint32_t events);
+void relay_watch_set(struct relay *r, int fd, uint32_t events);
+void relay_watch_del(struct relay *r, int fd);	/* before close(fd) */
+/* Starts (on) or stops accepting on listener i, descriptor fd. */
+void relay_watch_accept(struct relay *r, unsigned int i, int fd, bool on);
+/* fdatasync(fd) on the ring: a RELAY_EV_SYNC comes back; -EBUSY: no room. */
+int relay_watch_fsync(struct relay *r, int fd, uint64_t tag);
+/* Submits, waits up to timeout_ms (-1: no limit), returns the events. */
+int relay_watch_wait(struct relay *r, int timeout_ms, struct relay_event *ev,
+		     int max);
+
+/*
  * commit.c: group commit.  Between relay_commit_begin() and
  * relay_commit_end() the store's writes join one transaction and audit
  * records are written without their fdatasync; relay_conn_send() holds
- * back what it queues once anything is owed (relay_commit_owed), and
- * relay_commit_end() makes it all durable with one commit and one sync,
- * then sends what was held.  Outside a group every write is durable when
- * it returns, as before.
+ * back what it queues once anything is owed (relay_commit_owed).
+ * relay_commit_end() commits without syncing and has the syncs done on
+ * the ring while the loop goes on; what was held is sent when they
+ * complete (relay_commit_synced).  Outside a group every write is durable
+ * when it returns, as before.
  */
 void relay_commit_begin(struct relay *r);
 bool relay_commit_owed(struct relay *r);
 void relay_commit_hold(struct relay *r, struct relay_conn *c);
 void relay_commit_end(struct relay *r);
+void relay_commit_synced(struct relay *r, const struct relay_event *ev);
+/* Shutdown: waits for the syncs in flight. */
+void relay_commit_drain(struct relay *r);
 
 /*
  * passwork.c: a client login waiting for its Argon2id check, which runs

@@ -11,7 +11,7 @@
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
+#include <poll.h>
 
 #include "log.h"
 #include "relay.h"
@@ -154,7 +154,7 @@ static void log_end(struct relay *r, struct relay_session *s, const char *why)
 			    (unsigned long long)to_cl,
 			    (double)(r->now_ms - s->started_ms) / 1000.0,
 			    relay_path_names[s->path],
-			    !s->dp_handle ? "epoll" :
+			    !s->dp_handle ? "control loop" :
 			    s->path == PATH_KTLS ? "io_uring splice" : "io_uring");
 	} else {
 		sl_log_info("session %016llx closed before it started (%s): client %s -> %s/%s:%u",
@@ -336,7 +336,7 @@ void relay_session_attach(struct relay *r, struct relay_conn *c,
 /* Takes a leg's SSL and socket away from the control loop. */
 static void leg_detach(struct relay *r, struct relay_conn *c, SSL **ssl, int *fd)
 {
-	epoll_ctl(r->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	relay_watch_del(r, c->fd);
 	*ssl = c->ssl;
 	*fd = c->fd;
 	c->ssl = NULL;
@@ -432,13 +432,13 @@ void relay_session_leg_event(struct relay *r, struct relay_conn *c,
 	if (!s)
 		return;
 	if (!s->pumping) {
-		if (events & (EPOLLHUP | EPOLLERR))
+		if (events & (POLLHUP | POLLERR))
 			relay_session_close(r, s, "a leg closed before the session started");
 		return;
 	}
 	relay_session_pump(r, s);
 	/* An error on an end the pump no longer waits on would fire forever. */
-	if (s->state != SESSION_CLOSED && (events & (EPOLLHUP | EPOLLERR)) &&
+	if (s->state != SESSION_CLOSED && (events & (POLLHUP | POLLERR)) &&
 	    !sl_pump_events(&s->pump, c->leg) && !s->on_again)
 		relay_session_close(r, s, "connection reset");
 }

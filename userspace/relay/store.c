@@ -12,7 +12,9 @@
  * acknowledged them (an enrollment, a revocation).  FULL fsyncs the log at
  * every commit, so what a caller was told is committed survives.  The price
  * is one fsync per write transaction; writes are rare (operator actions,
- * logins, enrollments), reads take none.
+ * logins, enrollments), reads take none.  The relay's loop groups the
+ * writes of one turn (store_batch_*) and commits the group with NORMAL,
+ * syncing the log itself off the loop before it tells anyone (commit.c).
  */
 #include "store_int.h"
 
@@ -300,16 +302,32 @@ static int exec(struct store *s, const char *sql)
 	return map_rc(rc);
 }
 
-/* The group's transaction, opened at its first write. */
+/* Back to syncing every commit, as outside a group. */
+static void batch_full(struct store *s)
+{
+	if (s->batch_apart)
+		sqlite3_exec(s->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+	s->batch_apart = false;
+}
+
+/*
+ * The group's transaction, opened at its first write.  Its commit does not
+ * sync the log (NORMAL; SQLite takes no change of it inside a
+ * transaction): store_batch_end() or its caller does.
+ */
 static int batch_join(struct store *s)
 {
 	int ret;
 
 	if (!s->batch || s->batch_open)
 		return 0;
+	s->batch_apart = store_sync_fd(s) >= 0 &&
+			 !exec(s, "PRAGMA synchronous = NORMAL");
 	ret = exec(s, "BEGIN IMMEDIATE");
-	if (ret)
+	if (ret) {
+		batch_full(s);
 		return ret;
+	}
 	s->batch_open = true;
 	s->depth = 1;
 	return 0;
@@ -325,10 +343,13 @@ bool store_batch_dirty(const struct store *s)
 	return s->batch_open;
 }
 
-int store_batch_end(struct store *s)
+int store_batch_end(struct store *s, bool *synced)
 {
+	bool apart = s->batch_apart;
 	int ret;
 
+	if (synced)
+		*synced = true;
 	s->batch = false;
 	if (!s->batch_open)
 		return 0;
@@ -336,13 +357,38 @@ int store_batch_end(struct store *s)
 	s->depth = 0;
 	/* SQLite rolls a transaction back by itself on some errors (disk
 	 * full, I/O): then what the group wrote is gone. */
-	if (sqlite3_get_autocommit(s->db))
+	if (sqlite3_get_autocommit(s->db)) {
+		batch_full(s);
 		return store_err(s, -EIO, "the group's transaction was rolled back "
 				 "after an error");
+	}
 	ret = exec(s, "COMMIT");
 	if (ret)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return ret;
+	batch_full(s);
+	if (ret || !apart)
+		return ret;
+	if (synced)
+		*synced = false;	/* the caller syncs the log */
+	else if (fdatasync(s->wal_fd) == -1)
+		return store_err(s, -errno, "cannot sync the write-ahead log: %s",
+				 strerror(errno));
+	return 0;
+}
+
+int store_sync_fd(struct store *s)
+{
+	struct stat st;
+
+	/* A log removed and made anew (another process's checkpoint when
+	 * this one had none open) is another file: open it again. */
+	if (s->wal_fd >= 0 && (fstat(s->wal_fd, &st) || !st.st_nlink)) {
+		close(s->wal_fd);
+		s->wal_fd = -1;
+	}
+	if (s->wal_fd < 0)
+		s->wal_fd = open(s->wal_path, O_RDONLY | O_CLOEXEC);
+	return s->wal_fd;
 }
 
 int store_tx(struct store *s)
@@ -493,8 +539,10 @@ struct store *store_open(const char *state_dir, unsigned int busy_ms, int *err,
 		snprintf(why, whylen, "out of memory");
 		return NULL;
 	}
+	s->wal_fd = -1;
 	snprintf(s->dir, sizeof(s->dir), "%s", state_dir);
 	snprintf(path, sizeof(path), "%s/" STORE_DB_FILE, state_dir);
+	snprintf(s->wal_path, sizeof(s->wal_path), "%s-wal", path);
 	/*
 	 * The database holds password hashes: owner only.  Made here, not by
 	 * SQLite (which follows the umask); its -wal and -shm files take the
@@ -550,6 +598,8 @@ void store_close(struct store *s)
 	if (!s)
 		return;
 	sqlite3_close(s->db);
+	if (s->wal_fd >= 0)
+		close(s->wal_fd);
 	OPENSSL_cleanse(s->key, sizeof(s->key));
 	free(s);
 }

@@ -87,10 +87,24 @@ void store_rollback(struct store *s);
  * so the caller holds back every answer that depends on it; on an error
  * from store_batch_end() all of the group is gone.  store_batch_dirty():
  * a write is waiting for store_batch_end().
+ *
+ * With synced non-NULL the commit does not wait for the disk where it can
+ * be synced apart: *synced is then false, and the group is durable only
+ * once fdatasync(store_sync_fd()) has returned (the write-ahead log, which
+ * the caller may sync on another thread or the ring).  Later commits do
+ * not undo that: the log only grows until a checkpoint, which syncs it
+ * first.  *synced is true when nothing is owed (nothing written, or the
+ * commit synced itself).
  */
 void store_batch_begin(struct store *s);
 bool store_batch_dirty(const struct store *s);
-int store_batch_end(struct store *s);
+int store_batch_end(struct store *s, bool *synced);
+/*
+ * The write-ahead log's descriptor, for that fdatasync; -1 when there is
+ * no log file (SQLite removes it only after a checkpoint has written all
+ * of it to the synced database: nothing is owed then).
+ */
+int store_sync_fd(struct store *s);
 
 /*
  * 1 when another connection (another process: an operator command) has

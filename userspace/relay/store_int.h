@@ -16,6 +16,9 @@ struct store {
 	unsigned int depth;		/* transaction nesting, 0: none */
 	bool batch;			/* store_batch_begin(): group writes */
 	bool batch_open;		/* ... and its transaction is open (depth 1) */
+	bool batch_apart;		/* ... committed with NORMAL, log synced apart */
+	int wal_fd;			/* STORE_DB_FILE-wal, read-only, or -1 */
+	char wal_path[1120];
 	int64_t data_version;		/* last PRAGMA data_version seen */
 	bool dv_seen;
 	unsigned char key[32];		/* secret.key, once loaded */
