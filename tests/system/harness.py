@@ -41,11 +41,21 @@ def wait_until(pred, timeout, what, interval=0.05):
         time.sleep(interval)
 
 
+_PORTS_GIVEN = set()
+
+
 def free_port(host="127.0.0.1"):
-    """A TCP port that was free a moment ago (bind port 0, then close)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    """A TCP port that was free a moment ago (bind port 0, then close), and
+    not one handed out before: the kernel may give the same port to two
+    binds in a row, and a relay's listener and metrics port must differ."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port not in _PORTS_GIVEN:
+            _PORTS_GIVEN.add(port)
+            return port
+    raise RuntimeError("no fresh free port after 100 tries")
 
 
 def port_is_bound(port, host="127.0.0.1"):

@@ -95,6 +95,53 @@ static void test_level_triggered(void **state)
 	close(sv[0]);
 }
 
+/*
+ * As with epoll, a hang-up is reported even to a watch that asks for
+ * nothing; a peer's shutdown of its sending side alone is not, and does
+ * not make the loop spin: a full socket whose peer half-closed is
+ * reported writable only once the peer has read.
+ */
+static void test_hangups(void **state)
+{
+	struct relay_event ev[8];
+	char buf[65536];
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	assert_int_equal(relay_watch_add(&r, sv[0], 0x4000, 0), 0);
+	assert_int_equal(wait_ev(ev, 8, 20), 0);
+	assert_int_equal(shutdown(sv[1], SHUT_WR), 0);
+	assert_int_equal(wait_ev(ev, 8, 50), 0);
+	assert_int_equal(wait_ev(ev, 8, 50), 0);
+	relay_watch_set(&r, sv[0], POLLIN);	/* EOF is readable */
+	assert_int_equal(wait_ev(ev, 8, 1000), 1);
+	assert_int_equal(ev[0].data, 0x4000);
+	assert_true(ev[0].res & POLLIN);
+	relay_watch_set(&r, sv[0], 0);
+	assert_int_equal(wait_ev(ev, 8, 50), 0);
+	/* Fill the socket; the half-closed peer still reads. */
+	memset(buf, 'x', sizeof(buf));
+	while (write(sv[0], buf, sizeof(buf)) > 0)
+		;
+	relay_watch_set(&r, sv[0], POLLOUT);
+	assert_int_equal(wait_ev(ev, 8, 50), 0);
+	assert_int_equal(wait_ev(ev, 8, 50), 0);
+	while (read(sv[1], buf, sizeof(buf)) > 0)
+		;
+	assert_int_equal(wait_ev(ev, 8, 1000), 1);
+	assert_int_equal(ev[0].data, 0x4000);
+	assert_true(ev[0].res & POLLOUT);
+	relay_watch_set(&r, sv[0], 0);
+	close(sv[1]);				/* now a full hang-up */
+	assert_int_equal(wait_ev(ev, 8, 1000), 1);
+	assert_int_equal(ev[0].data, 0x4000);
+	assert_true(ev[0].res & POLLHUP);
+	relay_watch_del(&r, sv[0]);
+	close(sv[0]);
+	assert_int_equal(wait_ev(ev, 8, 20), 0);
+}
+
 /* An armed poll's change of events takes effect (poll update path). */
 static void test_update_armed(void **state)
 {
@@ -226,6 +273,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_level_triggered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_armed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hangups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_del_and_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fsync, setup, teardown),

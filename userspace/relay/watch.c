@@ -15,6 +15,16 @@
  * queued and submitted together with the wait (one io_uring_enter per
  * turn), which replaces epoll_ctl and epoll_wait.
  *
+ * As with epoll, errors and hang-ups are reported whatever a watch asks
+ * for, even nothing: every watch has a poll posted.  The kernel also
+ * completes an io_uring poll when the peer shut its sending side down
+ * (EPOLLRDHUP), asked for or not, and a half-closed socket stays so:
+ * a poll for POLLOUT on it would complete at once, again and again, while
+ * the socket is full.  So a socket whose poll completes with nothing the
+ * watch asked for is parked: it moves to a small epoll set of its own
+ * (level-triggered, RDHUP not asked for, errors and hang-ups reported as
+ * ever), and the ring polls that epoll set's descriptor instead.
+ *
  * A poll's user_data is its descriptor and a generation.  Removing a
  * watch bumps the generation (and cancels the poll, which otherwise keeps
  * the socket alive in the kernel), so a completion that was already on
@@ -26,6 +36,8 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "relay.h"
@@ -38,6 +50,7 @@
 #define UD_ACCEPT (1ull << 62)	/* listener index */
 #define UD_SYNC (2ull << 62)	/* the caller's tag */
 #define UD_IGNORE (3ull << 62)	/* cancels and updates */
+#define UD_PARKED (UD_IGNORE | 1)	/* the epoll set of parked watches */
 #define UD_KIND(ud) ((ud) & (3ull << 62))
 #define UD_VALUE(ud) ((ud) & ~(3ull << 62))
 
@@ -45,7 +58,9 @@ struct watch {
 	uint64_t data;
 	uint32_t gen;		/* 30 bits used */
 	uint16_t want;		/* POLLIN | POLLOUT, as asked for */
-	uint16_t armed;		/* what the posted poll waits for; 0: none */
+	uint16_t armed;		/* what the posted poll waits for */
+	bool posted;		/* a poll is in the kernel */
+	bool parked;		/* in the epoll set of parked watches */
 	bool used;
 	bool dirty;		/* on the queue of watches to (re)arm */
 };
@@ -57,6 +72,10 @@ struct relay_watch {
 	size_t nw;
 	int *dirty;		/* descriptors whose poll needs a change */
 	size_t ndirty, cap_dirty;
+	int parked_fd;		/* epoll set of the parked watches */
+	unsigned int nparked;
+	bool parked_posted;	/* a poll on parked_fd is in the kernel */
+	bool parked_ready;	/* ... and it completed */
 	bool accept_single;	/* the kernel has no multishot accept */
 	bool accepting[RELAY_LISTEN_MAX];
 	int listen_fd[RELAY_LISTEN_MAX];
@@ -104,6 +123,14 @@ int relay_watch_init(struct relay *r, char *why, size_t whylen)
 		free(x);
 		return -EOPNOTSUPP;
 	}
+	x->parked_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (x->parked_fd == -1) {
+		ret = -errno;
+		snprintf(why, whylen, "epoll_create1: %s", strerror(errno));
+		io_uring_queue_exit(&x->ring);
+		free(x);
+		return ret;
+	}
 	r->watch = x;
 	return 0;
 }
@@ -120,6 +147,7 @@ void relay_watch_uninit(struct relay *r)
 	if (!x)
 		return;
 	io_uring_queue_exit(&x->ring);
+	close(x->parked_fd);
 	free(x->w);
 	free(x->dirty);
 	free(x);
@@ -138,10 +166,11 @@ static void mark_dirty(struct relay_watch *x, int fd, struct watch *w)
 			/* Arm it now rather than lose it. */
 			struct io_uring_sqe *sqe = get_sqe(x);
 
-			if (sqe && !w->armed && w->want) {
+			if (sqe && !w->posted) {
 				io_uring_prep_poll_add(sqe, fd, w->want);
 				io_uring_sqe_set_data64(sqe, poll_ud(fd, w));
 				w->armed = w->want;
+				w->posted = true;
 			}
 			return;
 		}
@@ -159,6 +188,8 @@ int relay_watch_add(struct relay *r, int fd, uint64_t data, uint32_t events)
 
 	if (fd < 0)
 		return -EBADF;
+	if ((size_t)fd < x->nw && x->w[fd].used)
+		relay_watch_del(r, fd);		/* a stale one: drop it */
 	if ((size_t)fd >= x->nw) {
 		size_t n = x->nw ? x->nw : 1024;
 		struct watch *t;
@@ -177,6 +208,7 @@ int relay_watch_add(struct relay *r, int fd, uint64_t data, uint32_t events)
 	w->data = data;
 	w->want = (uint16_t)(events & (POLLIN | POLLOUT));
 	w->armed = 0;
+	w->posted = w->parked = false;
 	mark_dirty(x, fd, w);
 	return 0;
 }
@@ -189,8 +221,17 @@ void relay_watch_set(struct relay *r, int fd, uint32_t events)
 	if (fd < 0 || (size_t)fd >= x->nw || !x->w[fd].used)
 		return;
 	w = &x->w[fd];
-	w->want = (uint16_t)(events & (POLLIN | POLLOUT));
-	if (w->want != w->armed)
+	events &= POLLIN | POLLOUT;
+	if (w->parked) {
+		if (events != w->want)
+			epoll_ctl(x->parked_fd, EPOLL_CTL_MOD, fd,
+				  &(struct epoll_event){ .events = events,
+							 .data.fd = fd });
+		w->want = (uint16_t)events;
+		return;
+	}
+	w->want = (uint16_t)events;
+	if (!w->posted || w->want != w->armed)
 		mark_dirty(x, fd, w);
 }
 
@@ -203,13 +244,18 @@ void relay_watch_del(struct relay *r, int fd)
 	if (!x || fd < 0 || (size_t)fd >= x->nw || !x->w[fd].used)
 		return;
 	w = &x->w[fd];
-	if (w->armed && (sqe = get_sqe(x))) {
+	if (w->posted && (sqe = get_sqe(x))) {
 		io_uring_prep_poll_remove(sqe, poll_ud(fd, w));
 		io_uring_sqe_set_data64(sqe, UD_IGNORE);
 		io_uring_sqe_set_flags(sqe, IOSQE_CQE_SKIP_SUCCESS);
 	}
+	if (w->parked) {
+		epoll_ctl(x->parked_fd, EPOLL_CTL_DEL, fd, NULL);
+		x->nparked--;
+	}
 	w->gen++;
 	w->used = false;
+	w->posted = w->parked = false;
 	w->armed = 0;
 	w->want = 0;
 }
@@ -225,27 +271,71 @@ static void rearm(struct relay_watch *x)
 		struct io_uring_sqe *sqe;
 
 		w->dirty = false;
-		if (!w->used || w->want == w->armed || !(sqe = get_sqe(x)))
+		if (!w->used || w->parked || (w->posted && w->want == w->armed) ||
+		    !(sqe = get_sqe(x)))
 			continue;
-		if (!w->armed) {
+		if (!w->posted) {
 			io_uring_prep_poll_add(sqe, fd, w->want);
 			io_uring_sqe_set_data64(sqe, poll_ud(fd, w));
-		} else if (w->want) {
+			w->posted = true;
+		} else {
 			/* If the poll completes first, its completion re-arms
 			 * with want; this update then finds nothing. */
 			io_uring_prep_poll_update(sqe, poll_ud(fd, w), 0, w->want,
 						  IORING_POLL_UPDATE_EVENTS);
 			io_uring_sqe_set_data64(sqe, UD_IGNORE);
 			io_uring_sqe_set_flags(sqe, IOSQE_CQE_SKIP_SUCCESS);
-		} else {
-			io_uring_prep_poll_remove(sqe, poll_ud(fd, w));
-			io_uring_sqe_set_data64(sqe, UD_IGNORE);
-			io_uring_sqe_set_flags(sqe, IOSQE_CQE_SKIP_SUCCESS);
-			w->gen++;	/* its -ECANCELED must not match */
 		}
 		w->armed = w->want;
 	}
 	x->ndirty = 0;
+	if (x->nparked && !x->parked_posted) {
+		struct io_uring_sqe *sqe = get_sqe(x);
+
+		if (sqe) {
+			io_uring_prep_poll_add(sqe, x->parked_fd, POLLIN);
+			io_uring_sqe_set_data64(sqe, UD_PARKED);
+			x->parked_posted = true;
+		}
+	}
+}
+
+/* A socket whose poll cannot wait for what it wants: to the epoll set. */
+static void park(struct relay_watch *x, int fd, struct watch *w)
+{
+	struct epoll_event ev = { .events = w->want, .data.fd = fd };
+
+	if (epoll_ctl(x->parked_fd, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		/* Out of memory: report it as an error rather than spin. */
+		w->armed = 0;
+		return;
+	}
+	w->parked = true;
+	x->nparked++;
+}
+
+/* The parked watches that are ready, from their epoll set. */
+static int take_parked(struct relay_watch *x, struct relay_event *ev, int max)
+{
+	struct epoll_event e[64];
+	int n, i, k = 0;
+
+	n = epoll_wait(x->parked_fd, e, max < 64 ? max : 64, 0);
+	for (i = 0; i < n; i++) {
+		int fd = e[i].data.fd;
+		struct watch *w;
+
+		if (fd < 0 || (size_t)fd >= x->nw)
+			continue;
+		w = &x->w[fd];
+		if (!w->used || !w->parked)
+			continue;
+		ev[k].type = RELAY_EV_READY;
+		ev[k].data = w->data;
+		ev[k].res = (int32_t)e[i].events;
+		k++;
+	}
+	return k;
 }
 
 static void post_accept(struct relay_watch *x, unsigned int i)
@@ -309,16 +399,35 @@ static bool take(struct relay_watch *x, const struct io_uring_cqe *cqe,
 		w = &x->w[fd];
 		if (!w->used || poll_ud(fd, w) != ud)
 			return false;	/* closed, or an older poll */
-		if (cqe->res == -ECANCELED)
-			return false;	/* replaced by an update */
+		w->posted = false;
 		w->armed = 0;
+		if (cqe->res == -ECANCELED) {	/* a failed update: post anew */
+			mark_dirty(x, fd, w);
+			return false;
+		}
+		if (cqe->res >= 0 &&
+		    !(cqe->res & (w->want | POLLERR | POLLHUP | POLLNVAL))) {
+			park(x, fd, w);		/* EPOLLRDHUP alone: see above */
+			if (w->parked)
+				return false;
+			ev->type = RELAY_EV_READY;
+			ev->data = w->data;
+			ev->res = POLLERR;
+			return true;
+		}
 		mark_dirty(x, fd, w);	/* re-armed after the handlers */
 		ev->type = RELAY_EV_READY;
 		ev->data = w->data;
 		ev->res = cqe->res < 0 ? POLLERR : cqe->res;
 		return true;
 	}
-	case UD_ACCEPT:
+	case UD_ACCEPT: {
+		/* A connection reset before it was accepted, an interrupted
+		 * accept, or the kernel ending a multishot accept we still
+		 * want: accept on, say nothing. */
+		bool transient = cqe->res == -EINTR || cqe->res == -ECONNABORTED ||
+				 cqe->res == -EAGAIN || cqe->res == -ECANCELED;
+
 		if (v >= RELAY_LISTEN_MAX)
 			return false;
 		if (!(cqe->flags & IORING_CQE_F_MORE) && x->accepting[v]) {
@@ -329,22 +438,26 @@ static bool take(struct relay_watch *x, const struct io_uring_cqe *cqe,
 				post_accept(x, (unsigned int)v);
 				return false;
 			}
-			if (cqe->res >= 0 || cqe->res == -EINTR ||
-			    cqe->res == -ECONNABORTED || cqe->res == -EAGAIN)
+			if (cqe->res >= 0 || transient)
 				post_accept(x, (unsigned int)v);
 		}
-		if (cqe->res == -ECANCELED)
-			return false;
+		if (transient)
+			return false;	/* or ours, cancelled: nothing */
 		ev->type = RELAY_EV_ACCEPT;
 		ev->data = v;
 		ev->res = cqe->res;
 		return true;
+	}
 	case UD_SYNC:
 		ev->type = RELAY_EV_SYNC;
 		ev->data = v;
 		ev->res = cqe->res;
 		return true;
 	default:
+		if (ud == UD_PARKED) {
+			x->parked_posted = false;
+			x->parked_ready = true;
+		}
 		return false;
 	}
 }
@@ -378,5 +491,9 @@ int relay_watch_wait(struct relay *r, int timeout_ms, struct relay_event *ev,
 			n++;
 	}
 	io_uring_cq_advance(&x->ring, seen);
+	if (x->parked_ready && n < max) {
+		x->parked_ready = false;
+		n += take_parked(x, ev + n, max - n);
+	}
 	return n;
 }
