@@ -24,7 +24,7 @@ FUZZ_CC ?= clang
 FD := build/fuzz
 TARGETS := wire conf http csr ctl audit
 
-PKGS := libnl-3.0 libnl-genl-3.0 openssl libbpf libargon2
+PKGS := libnl-3.0 libnl-genl-3.0 openssl libbpf libargon2 liburing
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
