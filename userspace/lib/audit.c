@@ -11,8 +11,9 @@
  * Durability: a record is one write() of the whole line to an O_APPEND
  * descriptor followed by fdatasync(); sl_audit_write() returns only then,
  * unless the caller groups records (sl_audit_defer_sync): then one
- * sl_audit_sync() covers every record written since the last, and the
- * caller acknowledges them only after it (the relay's group commit).
+ * fdatasync() by the caller covers every record written since the last
+ * (sl_audit_take_sync), and the caller acknowledges them only after it
+ * (the relay's group commit).
  * A short write is cut back with ftruncate(), so no half line is left
  * behind by a full disk.  A crash in the middle can still leave one; the
  * next open finds it and writes a recovery record (see sync_tail()).
@@ -43,7 +44,7 @@ struct sl_audit {
 	off_t end;			/* file size after our last append */
 	time_t last_time;		/* time of the last record */
 	struct audit_fwd *fwd;
-	bool defer_sync;		/* sl_audit_sync() does the fdatasync */
+	bool defer_sync;		/* the caller does the fdatasync */
 	bool unsynced;			/* records written since the last one */
 	char line[SL_AUDIT_LINE_MAX];
 };
@@ -493,22 +494,6 @@ bool sl_audit_unsynced(struct sl_audit *a)
 	ret = a->unsynced;
 	pthread_mutex_unlock(&a->lock);
 	return ret;
-}
-
-int sl_audit_sync(struct sl_audit *a)
-{
-	int err = 0;
-
-	if (!a)
-		return 0;
-	pthread_mutex_lock(&a->lock);
-	if (a->unsynced && fdatasync(a->fd) == -1) {
-		err = -errno;
-		sl_log_errno(errno, "audit: %s: cannot sync records", a->path);
-	}
-	a->unsynced = false;
-	pthread_mutex_unlock(&a->lock);
-	return err;
 }
 
 bool sl_audit_take_sync(struct sl_audit *a)

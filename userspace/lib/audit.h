@@ -108,19 +108,14 @@ int sl_audit_write(struct sl_audit *a, const struct sl_audit_record *r);
 
 /*
  * Group commit.  With defer on, sl_audit_write() leaves out its fdatasync()
- * and sl_audit_sync() does one for every record written since the last
- * (0 when there were none, else 0 or the -errno of fdatasync, logged).  A
- * caller acknowledges the actions of those records only after
- * sl_audit_sync() returned; sl_audit_unsynced() says whether it is owed.
+ * and one sync covers every record written since the last:
+ * sl_audit_unsynced() says whether it is owed, sl_audit_take_sync() says
+ * so too and hands the duty to the caller, who fdatasyncs sl_audit_fd()
+ * (the relay: on its ring) and acknowledges the actions of those records
+ * only after that returned.
  */
 void sl_audit_defer_sync(struct sl_audit *a, bool on);
-int sl_audit_sync(struct sl_audit *a);
 bool sl_audit_unsynced(struct sl_audit *a);
-/*
- * The same sync done elsewhere (the relay's ring): sl_audit_take_sync()
- * says whether one is owed and hands the duty to the caller, who then
- * fdatasyncs sl_audit_fd() before acknowledging anything.
- */
 bool sl_audit_take_sync(struct sl_audit *a);
 int sl_audit_fd(const struct sl_audit *a);
 

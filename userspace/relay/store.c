@@ -321,7 +321,9 @@ static int batch_join(struct store *s)
 
 	if (!s->batch || s->batch_open)
 		return 0;
-	s->batch_apart = store_sync_fd(s) >= 0 &&
+	/* A log to sync apart exists; which file it is now, store_sync_fd()
+	 * finds when the sync is due (one fstat per group, not two). */
+	s->batch_apart = (s->wal_fd >= 0 || store_sync_fd(s) >= 0) &&
 			 !exec(s, "PRAGMA synchronous = NORMAL");
 	ret = exec(s, "BEGIN IMMEDIATE");
 	if (ret) {
@@ -346,7 +348,7 @@ bool store_batch_dirty(const struct store *s)
 int store_batch_end(struct store *s, bool *synced)
 {
 	bool apart = s->batch_apart;
-	int ret;
+	int ret, fd;
 
 	if (synced)
 		*synced = true;
@@ -370,7 +372,7 @@ int store_batch_end(struct store *s, bool *synced)
 		return ret;
 	if (synced)
 		*synced = false;	/* the caller syncs the log */
-	else if (fdatasync(s->wal_fd) == -1)
+	else if ((fd = store_sync_fd(s)) >= 0 && fdatasync(fd) == -1)
 		return store_err(s, -errno, "cannot sync the write-ahead log: %s",
 				 strerror(errno));
 	return 0;

@@ -185,7 +185,6 @@ int store_agent_list(struct store *s, const char *domain,
 	return 0;
 }
 
-/* An UPDATE of one agent by name: -ENOENT when no row changed. */
 int store_agent_counts(struct store *s, struct store_agent_count **out, size_t *n)
 {
 	struct store_agent_count *arr = NULL;
@@ -221,6 +220,7 @@ int store_agent_counts(struct store *s, struct store_agent_count **out, size_t *
 	return 0;
 }
 
+/* An UPDATE of one agent by name: -ENOENT when no row changed. */
 static int update(struct store *s, const char *name, int ret)
 {
 	if (ret == 0)
