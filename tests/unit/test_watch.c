@@ -22,15 +22,14 @@
 
 #include "../../userspace/relay/relay.h"
 
-static struct relay r;
+static struct relay_watch *w;
 
 static int setup(void **state)
 {
 	char why[256];
 
 	(void)state;
-	memset(&r, 0, sizeof(r));
-	if (relay_watch_init(&r, why, sizeof(why))) {
+	if (relay_watch_init(&w, why, sizeof(why))) {
 		print_error("relay_watch_init: %s\n", why);
 		return -1;
 	}
@@ -40,14 +39,15 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	relay_watch_uninit(&r);
+	relay_watch_uninit(w);
+	w = NULL;
 	return 0;
 }
 
 /* Waits up to ms; returns the number of events, copied into ev. */
 static int wait_ev(struct relay_event *ev, int max, int ms)
 {
-	int n = relay_watch_wait(&r, ms, ev, max);
+	int n = relay_watch_wait(w, ms, ev, max);
 
 	assert_true(n >= 0);
 	return n;
@@ -61,7 +61,7 @@ static void test_level_triggered(void **state)
 
 	(void)state;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-	assert_int_equal(relay_watch_add(&r, sv[0], 0x1000, POLLIN), 0);
+	assert_int_equal(relay_watch_add(w, sv[0], 0x1000, POLLIN), 0);
 	assert_int_equal(wait_ev(ev, 8, 20), 0);	/* nothing to read */
 	assert_int_equal(write(sv[1], "ab", 2), 2);
 	assert_int_equal(wait_ev(ev, 8, 1000), 1);
@@ -76,14 +76,14 @@ static void test_level_triggered(void **state)
 	assert_int_equal(read(sv[0], &c, 1), 1);
 	assert_int_equal(wait_ev(ev, 8, 20), 0);	/* drained: quiet */
 	/* Writable once asked for. */
-	relay_watch_set(&r, sv[0], POLLIN | POLLOUT);
+	relay_watch_set(w, sv[0], POLLIN | POLLOUT);
 	assert_int_equal(wait_ev(ev, 8, 1000), 1);
 	assert_true(ev[0].res & POLLOUT);
 	/* Asking for nothing silences it, even with bytes waiting. */
-	relay_watch_set(&r, sv[0], 0);
+	relay_watch_set(w, sv[0], 0);
 	assert_int_equal(write(sv[1], "c", 1), 1);
 	assert_int_equal(wait_ev(ev, 8, 20), 0);
-	relay_watch_set(&r, sv[0], POLLIN);
+	relay_watch_set(w, sv[0], POLLIN);
 	assert_int_equal(wait_ev(ev, 8, 1000), 1);
 	assert_true(ev[0].res & POLLIN);
 	/* The peer's close is reported as readable with a hang-up. */
@@ -91,7 +91,7 @@ static void test_level_triggered(void **state)
 	close(sv[1]);
 	assert_int_equal(wait_ev(ev, 8, 1000), 1);
 	assert_true(ev[0].res & (POLLHUP | POLLIN));
-	relay_watch_del(&r, sv[0]);
+	relay_watch_del(w, sv[0]);
 	close(sv[0]);
 }
 
@@ -109,22 +109,22 @@ static void test_hangups(void **state)
 
 	(void)state;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-	assert_int_equal(relay_watch_add(&r, sv[0], 0x4000, 0), 0);
+	assert_int_equal(relay_watch_add(w, sv[0], 0x4000, 0), 0);
 	assert_int_equal(wait_ev(ev, 8, 20), 0);
 	assert_int_equal(shutdown(sv[1], SHUT_WR), 0);
 	assert_int_equal(wait_ev(ev, 8, 50), 0);
 	assert_int_equal(wait_ev(ev, 8, 50), 0);
-	relay_watch_set(&r, sv[0], POLLIN);	/* EOF is readable */
+	relay_watch_set(w, sv[0], POLLIN);	/* EOF is readable */
 	assert_int_equal(wait_ev(ev, 8, 1000), 1);
 	assert_int_equal(ev[0].data, 0x4000);
 	assert_true(ev[0].res & POLLIN);
-	relay_watch_set(&r, sv[0], 0);
+	relay_watch_set(w, sv[0], 0);
 	assert_int_equal(wait_ev(ev, 8, 50), 0);
 	/* Fill the socket; the half-closed peer still reads. */
 	memset(buf, 'x', sizeof(buf));
 	while (write(sv[0], buf, sizeof(buf)) > 0)
 		;
-	relay_watch_set(&r, sv[0], POLLOUT);
+	relay_watch_set(w, sv[0], POLLOUT);
 	assert_int_equal(wait_ev(ev, 8, 50), 0);
 	assert_int_equal(wait_ev(ev, 8, 50), 0);
 	while (read(sv[1], buf, sizeof(buf)) > 0)
@@ -132,12 +132,12 @@ static void test_hangups(void **state)
 	assert_int_equal(wait_ev(ev, 8, 1000), 1);
 	assert_int_equal(ev[0].data, 0x4000);
 	assert_true(ev[0].res & POLLOUT);
-	relay_watch_set(&r, sv[0], 0);
+	relay_watch_set(w, sv[0], 0);
 	close(sv[1]);				/* now a full hang-up */
 	assert_int_equal(wait_ev(ev, 8, 1000), 1);
 	assert_int_equal(ev[0].data, 0x4000);
 	assert_true(ev[0].res & POLLHUP);
-	relay_watch_del(&r, sv[0]);
+	relay_watch_del(w, sv[0]);
 	close(sv[0]);
 	assert_int_equal(wait_ev(ev, 8, 20), 0);
 }
@@ -150,12 +150,12 @@ static void test_update_armed(void **state)
 
 	(void)state;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-	assert_int_equal(relay_watch_add(&r, sv[0], 0x2000, POLLIN), 0);
+	assert_int_equal(relay_watch_add(w, sv[0], 0x2000, POLLIN), 0);
 	assert_int_equal(wait_ev(ev, 8, 20), 0);	/* now armed for POLLIN */
-	relay_watch_set(&r, sv[0], POLLIN | POLLOUT);
+	relay_watch_set(w, sv[0], POLLIN | POLLOUT);
 	assert_int_equal(wait_ev(ev, 8, 1000), 1);
 	assert_true(ev[0].res & POLLOUT);
-	relay_watch_del(&r, sv[0]);
+	relay_watch_del(w, sv[0]);
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -169,20 +169,20 @@ static void test_del_and_reuse(void **state)
 
 	(void)state;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-	assert_int_equal(relay_watch_add(&r, sv[0], 0x3000, POLLIN), 0);
+	assert_int_equal(relay_watch_add(w, sv[0], 0x3000, POLLIN), 0);
 	assert_int_equal(wait_ev(ev, 8, 20), 0);
 	assert_int_equal(write(sv[1], "x", 1), 1);
-	relay_watch_del(&r, sv[0]);
+	relay_watch_del(w, sv[0]);
 	assert_int_equal(wait_ev(ev, 8, 20), 0);
 	close(sv[0]);
 	close(sv[1]);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv2), 0);
 	assert_int_equal(sv2[0], sv[0]);	/* the lowest numbers again */
-	assert_int_equal(relay_watch_add(&r, sv2[0], 0x3001, POLLIN), 0);
+	assert_int_equal(relay_watch_add(w, sv2[0], 0x3001, POLLIN), 0);
 	assert_int_equal(write(sv2[1], "y", 1), 1);
 	assert_int_equal(wait_ev(ev, 8, 1000), 1);
 	assert_int_equal(ev[0].data, 0x3001);
-	relay_watch_del(&r, sv2[0]);
+	relay_watch_del(w, sv2[0]);
 	close(sv2[0]);
 	close(sv2[1]);
 }
@@ -211,7 +211,7 @@ static void test_accept(void **state)
 	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(listen(lfd, 16), 0);
 	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
-	relay_watch_accept(&r, 0, lfd, true);
+	relay_watch_accept(w, 0, lfd, true);
 	for (i = 0; i < 3; i++)
 		c[i] = connect_to(ntohs(sa.sin_port));
 	/* One posted accept brings all three. */
@@ -227,17 +227,17 @@ static void test_accept(void **state)
 	}
 	assert_int_equal(got, 3);
 	/* Paused: a connection waits in the backlog... */
-	relay_watch_accept(&r, 0, lfd, false);
+	relay_watch_accept(w, 0, lfd, false);
 	assert_int_equal(wait_ev(ev, 8, 20), 0);
 	c[3] = connect_to(ntohs(sa.sin_port));
 	assert_int_equal(wait_ev(ev, 8, 50), 0);
 	/* ...until accepting resumes. */
-	relay_watch_accept(&r, 0, lfd, true);
+	relay_watch_accept(w, 0, lfd, true);
 	assert_int_equal(wait_ev(ev, 8, 1000), 1);
 	assert_int_equal(ev[0].type, RELAY_EV_ACCEPT);
 	assert_true(ev[0].res >= 0);
 	close(ev[0].res);
-	relay_watch_accept(&r, 0, lfd, false);
+	relay_watch_accept(w, 0, lfd, false);
 	assert_int_equal(wait_ev(ev, 8, 20), 0);
 	for (i = 0; i < 4; i++)
 		close(c[i]);
@@ -254,7 +254,7 @@ static void test_fsync(void **state)
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "record\n", 7), 7);
-	assert_int_equal(relay_watch_fsync(&r, fd, 7), 0);
+	assert_int_equal(relay_watch_fsync(w, fd, 7), 0);
 	assert_int_equal(wait_ev(ev, 8, 5000), 1);
 	assert_int_equal(ev[0].type, RELAY_EV_SYNC);
 	assert_int_equal(ev[0].data, 7);
@@ -262,7 +262,7 @@ static void test_fsync(void **state)
 	close(fd);
 	unlink(path);
 	/* An error comes back as the event's result. */
-	assert_int_equal(relay_watch_fsync(&r, fd, 8), 0);
+	assert_int_equal(relay_watch_fsync(w, fd, 8), 0);
 	assert_int_equal(wait_ev(ev, 8, 5000), 1);
 	assert_int_equal(ev[0].data, 8);
 	assert_int_equal(ev[0].res, -EBADF);

@@ -75,6 +75,12 @@ static int resolve(const char *host, uint16_t port, int passive,
 
 int sl_tcp_listen(const char *host, uint16_t port, char *why, size_t whylen)
 {
+	return sl_tcp_listen_opt(host, port, false, why, whylen);
+}
+
+int sl_tcp_listen_opt(const char *host, uint16_t port, bool reuseport, char *why,
+		      size_t whylen)
+{
 	struct addrinfo *res, *ai;
 	int fd = -1, err = 0, one = 1;
 
@@ -88,6 +94,13 @@ int sl_tcp_listen(const char *host, uint16_t port, char *why, size_t whylen)
 			continue;
 		}
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (reuseport &&
+		    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == -1) {
+			err = -errno;
+			close(fd);
+			fd = -1;
+			continue;
+		}
 		if (ai->ai_family == AF_INET6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&

@@ -18,6 +18,10 @@ bool sl_ktls_available(char *why, size_t whylen);
 
 /* Non-blocking listener on host:port.  fd, or -errno with a reason in why. */
 int sl_tcp_listen(const char *host, uint16_t port, char *why, size_t whylen);
+/* The same; reuseport: SO_REUSEPORT, so that several sockets of this user
+ * share host:port and the kernel spreads connections over them. */
+int sl_tcp_listen_opt(const char *host, uint16_t port, bool reuseport, char *why,
+		      size_t whylen);
 /*
  * Blocking connect to host:port trying each resolved address in turn, each
  * bounded by timeout_ms.  Returns a blocking fd with TCP_NODELAY, or -errno

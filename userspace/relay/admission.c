@@ -4,12 +4,15 @@
  * per source.  Lockouts live in userspace (source -> expiry, the truth)
  * and are pushed into the kernel map with the same expiry in
  * CLOCK_MONOTONIC nanoseconds, which is bpf_ktime_get_ns()'s clock.
+ * The handshake threads check sources as they accept, the control loop
+ * counts failures: the table and the drop counters are under a lock.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +34,7 @@ struct source {
 
 struct relay_admission {
 	struct relay_admission_bpf *skel;	/* NULL: userspace only */
+	pthread_mutex_t lock;			/* sources, user_drops */
 	struct source *sources;
 	uint64_t user_drops[RA_DROP_MAX];
 };
@@ -94,6 +98,7 @@ int relay_admission_start(struct relay *r, char *why, size_t whylen)
 
 	if (!a)
 		return -ENOMEM;
+	pthread_mutex_init(&a->lock, NULL);
 	r->admission = a;
 	sl_bpf_log_init();
 	skel = relay_admission_bpf__open_and_load();
@@ -144,6 +149,7 @@ void relay_admission_stop(struct relay *r)
 		HASH_DEL(a->sources, s);
 		free(s);
 	}
+	pthread_mutex_destroy(&a->lock);
 	free(a);
 }
 
@@ -179,20 +185,20 @@ void relay_admission_failure(struct relay *r, const struct sockaddr *sa)
 	if (!a || !r->cfg.source_lockout_failures)
 		return;
 	to_ra_addr(sa, &key);
+	pthread_mutex_lock(&a->lock);
 	HASH_FIND(hh, a->sources, &key, sizeof(key), s);
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s)
-			return;
+	if (!s && (s = calloc(1, sizeof(*s)))) {
 		s->addr = key;
 		HASH_ADD(hh, a->sources, addr, sizeof(s->addr), s);
 	}
+	if (!s)
+		goto out;
 	if (!s->failures || r->now_ms - s->first_ms > window) {
 		s->failures = 0;
 		s->first_ms = r->now_ms;
 	}
 	if (++s->failures < r->cfg.source_lockout_failures)
-		return;
+		goto out;
 	s->failures = 0;
 	s->locked_until_ms = r->now_ms + r->cfg.source_lockout_ms;
 	sl_addr_str(sa, addr, sizeof(addr));
@@ -201,27 +207,33 @@ void relay_admission_failure(struct relay *r, const struct sockaddr *sa)
 		    (unsigned long long)(r->cfg.source_lockout_ms / 1000),
 		    (unsigned long long)r->cfg.source_lockout_failures);
 	push_lockout(a, s, r->now_ms);
+out:
+	pthread_mutex_unlock(&a->lock);
 }
 
-bool relay_admission_refuse(struct relay *r, const struct sockaddr *sa)
+bool relay_admission_refuse(struct relay *r, const struct sockaddr *sa, uint64_t now_ms)
 {
 	struct relay_admission *a = r->admission;
+	enum ra_drop_reason why = RA_DROP_MAX;
 	struct ra_addr key;
 	struct source *s;
 
 	if (!a)
 		return false;
-	if (sl_cidr_match(r->cfg.blocklist, r->cfg.nblocklist, sa)) {
-		a->user_drops[RA_DROP_BLOCKLIST]++;
-		return true;
-	}
+	/* The blocklist is read only at start (a reload does not change it). */
+	if (sl_cidr_match(r->cfg.blocklist, r->cfg.nblocklist, sa))
+		why = RA_DROP_BLOCKLIST;
 	to_ra_addr(sa, &key);
-	HASH_FIND(hh, a->sources, &key, sizeof(key), s);
-	if (s && s->locked_until_ms > r->now_ms) {
-		a->user_drops[RA_DROP_LOCKOUT]++;
-		return true;
+	pthread_mutex_lock(&a->lock);
+	if (why == RA_DROP_MAX) {
+		HASH_FIND(hh, a->sources, &key, sizeof(key), s);
+		if (s && s->locked_until_ms > now_ms)
+			why = RA_DROP_LOCKOUT;
 	}
-	return false;
+	if (why != RA_DROP_MAX)
+		a->user_drops[why]++;
+	pthread_mutex_unlock(&a->lock);
+	return why != RA_DROP_MAX;
 }
 
 void relay_admission_drops(struct relay *r, uint64_t out[RA_DROP_MAX])
@@ -233,8 +245,10 @@ void relay_admission_drops(struct relay *r, uint64_t out[RA_DROP_MAX])
 	memset(out, 0, sizeof(uint64_t) * RA_DROP_MAX);
 	if (!a)
 		return;
+	pthread_mutex_lock(&a->lock);
+	memcpy(out, a->user_drops, sizeof(a->user_drops));
+	pthread_mutex_unlock(&a->lock);
 	for (i = 0; i < RA_DROP_MAX; i++) {
-		out[i] = a->user_drops[i];
 		if (a->skel && ncpu > 0) {
 			uint64_t vals[ncpu];
 			int c;
@@ -255,6 +269,7 @@ unsigned int relay_admission_lockouts(struct relay *r)
 
 	if (!a)
 		return 0;
+	pthread_mutex_lock(&a->lock);
 	HASH_ITER(hh, a->sources, s, tmp) {
 		if (s->locked_until_ms > r->now_ms)
 			n++;
@@ -263,5 +278,6 @@ unsigned int relay_admission_lockouts(struct relay *r)
 			free(s);
 		}
 	}
+	pthread_mutex_unlock(&a->lock);
 	return n;
 }

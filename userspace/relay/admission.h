@@ -26,9 +26,10 @@ void relay_admission_stop(struct relay *r);
 /* A failed login from sa: locks the source out once it has failed
  * source_lockout_failures times within source_lockout_time. */
 void relay_admission_failure(struct relay *r, const struct sockaddr *sa);
-/* After accept(): true when the connection must be closed at once
- * (blocklisted or locked out; only needed when the kernel filter is off). */
-bool relay_admission_refuse(struct relay *r, const struct sockaddr *sa);
+/* After accept(), any thread: true when the connection must be closed at
+ * once (blocklisted or locked out; only needed when the kernel filter is
+ * off, or the lockout is newer than the SYN). */
+bool relay_admission_refuse(struct relay *r, const struct sockaddr *sa, uint64_t now_ms);
 /* Drops by enum ra_drop_reason since start, kernel and userspace. */
 void relay_admission_drops(struct relay *r, uint64_t out[RA_DROP_MAX]);
 /* Sources locked out now. */

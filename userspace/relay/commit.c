@@ -95,7 +95,7 @@ static void note_sync(struct relay *r, uint64_t tag, int res)
 /* Posts one sync; with no room on the ring, does it here. */
 static void sync_fd(struct relay *r, int fd, uint64_t tag)
 {
-	if (!relay_watch_fsync(r, fd, tag))
+	if (!relay_watch_fsync(r->watch, fd, tag))
 		r->syncs_in_flight++;
 	else
 		note_sync(r, tag, fdatasync(fd) ? -errno : 0);
@@ -177,7 +177,7 @@ void relay_commit_drain(struct relay *r)
 	int n, i, tries = 0;
 
 	while (r->syncs_in_flight && tries++ < 100) {
-		n = relay_watch_wait(r, 100, ev, 16);
+		n = relay_watch_wait(r->watch, 100, ev, 16);
 		for (i = 0; i < n; i++) {
 			if (ev[i].type == RELAY_EV_SYNC)
 				relay_commit_synced(r, &ev[i]);

@@ -22,6 +22,7 @@ void relay_config_defaults(struct relay_config *cfg)
 	cfg->max_sessions = 10000;
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	cfg->data_threads = n > 0 ? (uint64_t)(n > 256 ? 256 : n) : 1;
+	cfg->handshake_threads = cfg->data_threads;
 	cfg->metrics_on = true;
 	snprintf(cfg->metrics.host, sizeof(cfg->metrics.host), "127.0.0.1");
 	cfg->metrics.port = 9464;
@@ -217,6 +218,12 @@ static int relay_conf_key(struct sl_conf *c, const char *section,
 					     value);
 		return 0;
 	}
+	if (!strcmp(key, "handshake_threads")) {
+		if (sl_parse_uint(value, 0, 256, &cfg->handshake_threads))
+			return sl_conf_error(c, "handshake_threads: '%s' is not a number from 0 "
+					     "to 256", value);
+		return 0;
+	}
 	if (!strcmp(key, "metrics_listen")) {
 		cfg->metrics_on = strcmp(value, "off") != 0;
 		if (cfg->metrics_on &&
@@ -244,6 +251,7 @@ static int relay_conf_key(struct sl_conf *c, const char *section,
 		return set_admin_group(c, value, cfg);
 	return sl_conf_error(c, "unknown key '%s' (known: listen, state_dir, "
 			     "heartbeat_interval, handshake_timeout, max_sessions, data_threads, "
+			     "handshake_threads, "
 			     "metrics_listen, metrics_allow, admission_rate, admission_burst, "
 			     "admission_blocklist, source_lockout_failures, source_lockout_time, "
 			     "approval_mode, login_failures, login_lockout, agent_cert_days, "

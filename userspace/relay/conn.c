@@ -13,17 +13,16 @@
 #include "log.h"
 #include "relay.h"
 
-struct relay_conn *relay_conn_accept(struct relay *r, int fd,
-				     const struct sockaddr *sa)
+struct relay_conn *relay_conn_new(SSL_CTX *tls, int fd, const struct sockaddr *sa,
+				  uint64_t now_ms, uint64_t timeout_ms)
 {
 	struct relay_conn *c = calloc(1, sizeof(*c));
-	int ret;
 
 	if (!c)
 		return NULL;
 	c->fd = fd;
 	c->kind = CONN_NEW;
-	c->ssl = SSL_new(r->tls);
+	c->ssl = SSL_new(tls);
 	if (!c->ssl || !SSL_set_fd(c->ssl, fd)) {
 		sl_log_ssl(SL_LOG_ERR, "SSL_new");
 		SSL_free(c->ssl);
@@ -34,27 +33,56 @@ struct relay_conn *relay_conn_accept(struct relay *r, int fd,
 	sl_addr_str(sa, c->addr, sizeof(c->addr));
 	memcpy(&c->peer, sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
 							 sizeof(struct sockaddr_in));
-	c->accepted_ms = r->now_ms;
-	c->deadline_ms = r->now_ms + r->cfg.handshake_timeout_ms;
+	c->accepted_ms = now_ms;
+	c->deadline_ms = now_ms + timeout_ms;
+	LIST_INIT(&c->sessions);
+	return c;
+}
+
+int relay_conn_adopt(struct relay *r, struct relay_conn *c)
+{
+	int ret;
+
 	c->last_rx_ms = c->last_tx_ms = r->now_ms;
 	c->heartbeat_ms = r->cfg.heartbeat_ms;
-	LIST_INIT(&c->sessions);
-	ret = relay_watch_add(r, fd, (uintptr_t)c, POLLIN);
+	ret = relay_watch_add(r->watch, c->fd, (uintptr_t)c, POLLIN);
 	if (ret) {
 		sl_log_errno(-ret, "io_uring watch");
-		SSL_free(c->ssl);
-		free(c);
-		return NULL;
+		return ret;
 	}
 	LIST_INSERT_HEAD(&r->conns, c, link);
 	c->in_conns = true;
+	return 0;
+}
+
+void relay_conn_discard(struct relay_conn *c)
+{
+	SSL_free(c->ssl);
+	close(c->fd);
+	relay_conn_free(c);
+}
+
+struct relay_conn *relay_conn_accept(struct relay *r, int fd,
+				     const struct sockaddr *sa)
+{
+	struct relay_conn *c = relay_conn_new(r->tls, fd, sa, r->now_ms,
+					      r->cfg.handshake_timeout_ms);
+
+	if (!c)
+		return NULL;
+	if (relay_conn_adopt(r, c)) {
+		SSL_free(c->ssl);
+		relay_conn_free(c);
+		return NULL;
+	}
 	sl_log_debug("connection from %s", c->addr);
 	return c;
 }
 
+/* Handshake threads call it too: a buffer per thread. */
 static const char *ssl_reason(void)
 {
-	static char buf[160];
+	static _Thread_local char buf[160];
 	unsigned long e = ERR_peek_last_error();
 
 	if (!e)
@@ -104,7 +132,7 @@ void relay_conn_close(struct relay *r, struct relay_conn *c, const char *why)
 		c->held = false;
 		c->syncing = false;
 	}
-	relay_watch_del(r, c->fd);
+	relay_watch_del(r->watch, c->fd);
 	if (c->in_conns)
 		LIST_REMOVE(c, link);
 	c->in_conns = false;
@@ -296,29 +324,45 @@ malformed:
 					    "malformed message: %s", why));
 }
 
-static void conn_handshake(struct relay *r, struct relay_conn *c)
+int relay_conn_handshake(struct relay_conn *c, const char **why)
 {
 	int ret = SSL_do_handshake(c->ssl);
 
 	c->rd_wait = 0;
-	if (ret == 1) {
-		c->handshaken = true;
-		r->stats.handshakes++;
-		relay_hist_observe(&r->stats.handshake_seconds,
-				   (double)(r->now_ms - c->accepted_ms) / 1000.0);
-		sl_log_debug("TLS handshake with %s done (%s)", c->addr,
-			     SSL_get_cipher_name(c->ssl));
-		return;
-	}
+	if (ret == 1)
+		return 1;
 	switch (SSL_get_error(c->ssl, ret)) {
 	case SSL_ERROR_WANT_READ:
 		c->rd_wait = POLLIN;
-		return;
+		return 0;
 	case SSL_ERROR_WANT_WRITE:
 		c->rd_wait = POLLOUT;
-		return;
+		return 0;
 	default:
-		sl_log_info("TLS handshake with %s failed: %s", c->addr, ssl_reason());
+		*why = ssl_reason();
+		return -1;
+	}
+}
+
+void relay_conn_handshaken(struct relay *r, struct relay_conn *c, uint64_t done_ms)
+{
+	c->handshaken = true;
+	r->stats.handshakes++;
+	relay_hist_observe(&r->stats.handshake_seconds,
+			   (double)(done_ms - c->accepted_ms) / 1000.0);
+	sl_log_debug("TLS handshake with %s done (%s)", c->addr,
+		     SSL_get_cipher_name(c->ssl));
+}
+
+static void conn_handshake(struct relay *r, struct relay_conn *c)
+{
+	const char *why;
+	int ret = relay_conn_handshake(c, &why);
+
+	if (ret > 0) {
+		relay_conn_handshaken(r, c, r->now_ms);
+	} else if (ret < 0) {
+		sl_log_info("TLS handshake with %s failed: %s", c->addr, why);
 		r->stats.handshake_failures[HS_FAIL_TLS]++;
 		relay_conn_close(r, c, "TLS handshake failed");
 	}

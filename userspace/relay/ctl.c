@@ -192,7 +192,7 @@ int relay_ctl_init(struct relay *r, char *why, size_t whylen)
 				 r->cfg.ctl_port_id, strerror(errno));
 		goto err_close;
 	}
-	err = relay_watch_add(r, ctl->fd, TAG_CTL, POLLIN);
+	err = relay_watch_add(r->watch, ctl->fd, TAG_CTL, POLLIN);
 	if (err) {
 		snprintf(why, whylen, "io_uring: %s", strerror(-err));
 		goto err_close;

@@ -194,6 +194,7 @@ static const struct reload_key {
 	{ "audit_log", false, K_FMT, fmt_audit_log, { FIELD(audit_log) } },
 	{ "audit_syslog", false, K_FMT, fmt_audit_syslog, { FIELD(audit_syslog) } },
 	{ "data_threads", false, K_COUNT, NULL, { NUM(data_threads) } },
+	{ "handshake_threads", false, K_COUNT, NULL, { NUM(handshake_threads) } },
 	{ "heartbeat_interval", true, K_MS, NULL, { NUM(heartbeat_ms) } },
 	{ "handshake_timeout", true, K_MS, NULL, { NUM(handshake_timeout_ms) } },
 	{ "max_sessions", true, K_COUNT, NULL, { NUM(max_sessions) } },
@@ -301,6 +302,7 @@ struct nl_msg *relay_ctl_reload(struct relay *r, struct relay_ctl_req *q,
 		n++;
 	}
 	nla_nest_end_keep_empty(msg, list);
+	relay_hs_configure(r);	/* a new handshake_timeout */
 	relay_ctl_audit(r, q, "config.reload", "ok", r->conf_path, NULL,
 			"%u change%s%s%s%s%s", n,
 			n == 1 ? "" : "s", applied[0] ? "; applied: " : "", applied,

@@ -29,7 +29,7 @@ int relay_http_init(struct relay *r, char *why, size_t whylen)
 	r->metrics_fd = sl_tcp_listen(l->host, l->port, why, whylen);
 	if (r->metrics_fd < 0)
 		return r->metrics_fd;
-	ret = relay_watch_add(r, r->metrics_fd, TAG_METRICS, POLLIN);
+	ret = relay_watch_add(r->watch, r->metrics_fd, TAG_METRICS, POLLIN);
 	if (ret) {
 		snprintf(why, whylen, "io_uring: %s", strerror(-ret));
 		return ret;
@@ -67,7 +67,7 @@ void relay_http_accept(struct relay *r)
 		c->close_after_flush = r->cfg.nmetrics_allow &&
 			!sl_cidr_match(r->cfg.metrics_allow, r->cfg.nmetrics_allow,
 					  (struct sockaddr *)&ss);
-		if (relay_watch_add(r, fd, (uintptr_t)c, POLLIN)) {
+		if (relay_watch_add(r->watch, fd, (uintptr_t)c, POLLIN)) {
 			close(fd);
 			free(c);
 			continue;
@@ -163,7 +163,7 @@ static void http_flush(struct relay *r, struct relay_conn *c)
 
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				relay_watch_set(r, c->fd, POLLOUT);
+				relay_watch_set(r->watch, c->fd, POLLOUT);
 				return;
 			}
 			break;

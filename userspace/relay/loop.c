@@ -37,7 +37,7 @@ static void dataplane_init(struct relay *r)
 	r->dp_efd = -1;
 	ret = relay_dp_init(&r->dp, (unsigned int)r->cfg.data_threads, &r->dp_efd,
 			    why, sizeof(why));
-	if (!ret && r->dp && (ret = relay_watch_add(r, r->dp_efd, TAG_DATAPLANE,
+	if (!ret && r->dp && (ret = relay_watch_add(r->watch, r->dp_efd, TAG_DATAPLANE,
 						    POLLIN))) {
 		snprintf(why, sizeof(why), "io_uring: %s", strerror(-ret));
 		relay_dp_uninit(r->dp, relay_session_dp_done, r);
@@ -75,17 +75,18 @@ int relay_loop_init(struct relay *r, char *why, size_t whylen)
 	LIST_INIT(&r->held);
 	LIST_INIT(&r->syncing);
 	r->now_ms = sl_now_ms();
-	ret = relay_watch_init(r, why, whylen);
+	ret = relay_watch_init(&r->watch, why, whylen);
 	if (ret)
 		return ret;
-	for (i = 0; i < r->cfg.nlisten; i++) {
+	/* With handshake threads, they listen (relay_hs_start). */
+	for (i = 0; i < r->cfg.nlisten && !r->cfg.handshake_threads; i++) {
 		const struct relay_listen *l = &r->cfg.listen[i];
 		int fd = sl_tcp_listen(l->host, l->port, why, whylen);
 
 		if (fd < 0)
 			return fd;
 		r->listen_fd[r->nlisten++] = fd;
-		relay_watch_accept(r, i, fd, true);
+		relay_watch_accept(r->watch, i, fd, true);
 		sl_log_info("listening on %s%s%s:%u", strchr(l->host, ':') ? "[" : "",
 			    l->host, strchr(l->host, ':') ? "]" : "", l->port);
 	}
@@ -98,7 +99,7 @@ int relay_loop_init(struct relay *r, char *why, size_t whylen)
 		snprintf(why, whylen, "signalfd: %s", strerror(errno));
 		return -errno;
 	}
-	ret = relay_watch_add(r, signal_fd, TAG_SIGNAL, POLLIN);
+	ret = relay_watch_add(r->watch, signal_fd, TAG_SIGNAL, POLLIN);
 	if (ret) {
 		snprintf(why, whylen, "io_uring: %s", strerror(-ret));
 		return ret;
@@ -117,7 +118,7 @@ static void set_listeners(struct relay *r, bool on)
 	unsigned int i;
 
 	for (i = 0; i < r->nlisten; i++)
-		relay_watch_accept(r, i, r->listen_fd[i], on);
+		relay_watch_accept(r->watch, i, r->listen_fd[i], on);
 	r->listen_paused = !on;
 }
 
@@ -152,7 +153,7 @@ static void accepted(struct relay *r, int res)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* Blocklisted or locked-out sources that the kernel did not drop (no
 	 * eBPF, or a lockout newer than the SYN) end here. */
-	if (relay_admission_refuse(r, (struct sockaddr *)&ss) ||
+	if (relay_admission_refuse(r, (struct sockaddr *)&ss, r->now_ms) ||
 	    !relay_conn_accept(r, fd, (struct sockaddr *)&ss))
 		close(fd);
 }
@@ -170,7 +171,7 @@ void relay_conn_update_events(struct relay *r, struct relay_conn *c)
 	} else {
 		want = (short)(POLLIN | c->rd_wait | c->wr_wait);
 	}
-	relay_watch_set(r, c->fd, (uint32_t)want);
+	relay_watch_set(r->watch, c->fd, (uint32_t)want);
 }
 
 static void tick(struct relay *r)
@@ -242,6 +243,8 @@ static void dispatch(struct relay *r, const struct relay_event *ev)
 		relay_http_accept(r);
 	} else if (tag == TAG_PASSWORK) {
 		relay_passwork_event(r);
+	} else if (tag == TAG_HANDSHAKE) {
+		relay_hs_event(r);
 	} else if (tag == TAG_DATAPLANE) {
 		relay_dp_reap(r->dp, relay_session_dp_done, r);
 	} else if (tag == TAG_CTL) {
@@ -269,7 +272,8 @@ int relay_loop_run(struct relay *r)
 	uint64_t tick_ms = tick_period(r->cfg.heartbeat_ms), next_tick;
 	int n, i;
 
-	sl_log_info("control loop: io_uring (%s)", relay_watch_describe(r));
+	sl_log_info("control loop: io_uring (%s), %s", relay_watch_describe(r->watch),
+		    relay_hs_describe(r));
 	next_tick = sl_now_ms() + tick_ms;
 	while (!r->stop) {
 		int timeout = LIST_EMPTY(&r->again) ?
@@ -280,7 +284,7 @@ int relay_loop_run(struct relay *r)
 		if (ctl_ms >= 0 && ctl_ms < timeout)
 			timeout = ctl_ms;
 
-		n = relay_watch_wait(r, timeout, ev, 256);
+		n = relay_watch_wait(r->watch, timeout, ev, 256);
 		if (n < 0) {
 			sl_log_errno(-n, "io_uring_enter");
 			return -1;
@@ -327,5 +331,5 @@ void relay_loop_uninit(struct relay *r)
 		close(r->metrics_fd);
 	if (signal_fd >= 0)
 		close(signal_fd);
-	relay_watch_uninit(r);
+	relay_watch_uninit(r->watch);
 }

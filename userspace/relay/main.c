@@ -185,10 +185,16 @@ int main(int argc, char **argv)
 			    "source (burst %llu), %u blocklist entries",
 			    (unsigned long long)r.cfg.admission_rate,
 			    (unsigned long long)r.cfg.admission_burst, r.cfg.nblocklist);
+	/* After the admission filter, which the handshake threads consult. */
+	if (relay_hs_start(&r, err, sizeof(err))) {
+		sl_log_err("%s", err);
+		goto out;
+	}
 	sl_log_info("sluice-relay %s ready (heartbeat %llu ms)", SLUICE_VERSION,
 		    (unsigned long long)r.cfg.heartbeat_ms);
 	ret = relay_loop_run(&r) ? 1 : 0;
 out:
+	relay_hs_stop(&r);
 	relay_admission_stop(&r);
 	relay_passwork_stop(&r);
 	relay_loop_uninit(&r);

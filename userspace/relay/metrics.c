@@ -293,6 +293,8 @@ char *relay_metrics_render(struct relay *r, size_t *len)
 	o.buf = malloc(o.cap);
 	if (!o.buf)
 		return NULL;
+	relay_hs_stats(r);
+	pending = relay_hs_pending(r);
 	LIST_FOREACH(c, &r->conns, link) {
 		if (c->kind == CONN_CLIENT)
 			clients++;
@@ -349,6 +351,16 @@ char *relay_metrics_render(struct relay *r, size_t *len)
 	     "Connections that failed before their first message, by reason.");
 	labelled(&o, "sluice_handshake_failures_total", "reason", relay_hs_fail_names,
 		 st->handshake_failures, __HS_FAIL_MAX);
+	if (relay_hs_threads(r)) {
+		unsigned int k;
+
+		meta(&o, "sluice_handshake_thread_connections_total", "counter",
+		     "Connections each handshake thread accepted; its listener's share "
+		     "of SO_REUSEPORT.");
+		for (k = 0; k < relay_hs_threads(r); k++)
+			put(&o, "sluice_handshake_thread_connections_total{thread=\"%u\"} %llu\n",
+			    k, (unsigned long long)relay_hs_accepted(r, k));
+	}
 	hist(&o, "sluice_handshake_duration_seconds",
 	     "Time from accept to the end of the TLS handshake.", &st->handshake_seconds);
 	hist(&o, "sluice_session_setup_duration_seconds",

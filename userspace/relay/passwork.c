@@ -87,7 +87,7 @@ int relay_passwork_start(struct relay *r, char *why, size_t whylen)
 		snprintf(why, whylen, "password worker: %s", strerror(errno));
 		return -errno;
 	}
-	if (relay_watch_add(r, w->efd, TAG_PASSWORK, POLLIN)) {
+	if (relay_watch_add(r->watch, w->efd, TAG_PASSWORK, POLLIN)) {
 		snprintf(why, whylen, "password worker: out of memory");
 		return -ENOMEM;
 	}

@@ -3,8 +3,12 @@
  * sluice-relay internals.
  *
  * Threading: one control thread with one io_uring loop (loop.c, watch.c),
- * plus the data-plane workers (dataplane.c) that relay active sessions;
- * everything in this header belongs to the control thread.  Every socket is
+ * plus the handshake threads (handshake.c) that accept new connections and
+ * run their TLS handshakes, and the data-plane workers (dataplane.c) that
+ * relay active sessions; everything in this header belongs to the control
+ * thread, except what handshake.c and relay_conn_new/handshake say the
+ * handshake threads use (a connection is theirs until handed over, the
+ * watch functions act on the watch passed).  Every socket is
  * a struct relay_conn; it is an agent or client control connection, or a
  * data leg of a session.  Objects are never freed while a batch of
  * completions is being handled:
@@ -38,7 +42,8 @@
 #define TAG_PASSWORK (RELAY_LISTEN_MAX + 2)
 #define TAG_DATAPLANE (RELAY_LISTEN_MAX + 3)
 #define TAG_CTL (RELAY_LISTEN_MAX + 4)
-#define TAG_MAX (RELAY_LISTEN_MAX + 5)
+#define TAG_HANDSHAKE (RELAY_LISTEN_MAX + 5)
+#define TAG_MAX (RELAY_LISTEN_MAX + 6)
 
 struct relay_listen {
 	char host[256];
@@ -71,6 +76,7 @@ struct relay_config {
 	char audit_log[1100];
 	char audit_syslog[300];		/* "", off, local[:PATH], udp:H:P, tcp:H:P */
 	uint64_t data_threads;		/* io_uring workers; 0: relay in the loop */
+	uint64_t handshake_threads;	/* handshake.c; 0: the loop accepts */
 	bool ctl_on;			/* control_port_id is not "off" */
 	uint32_t ctl_port_id;		/* netlink port id of sluicectl's socket */
 	bool ctl_admin_set;		/* control_admin_group given */
@@ -215,6 +221,7 @@ struct relay {
 	char sync_why[200];		/* a failed store sync of this round */
 	uint64_t now_ms;
 	volatile int stop;
+	struct relay_hs *hs;		/* NULL: the loop accepts and handshakes */
 	struct relay_dp *dp;		/* NULL: sessions are relayed in the loop */
 	int dp_efd;			/* its completion eventfd, watched */
 	bool ktls;			/* the kernel has TLS (sl_ktls_available) */
@@ -258,18 +265,19 @@ struct relay_event {
 	int32_t res;
 	uint8_t type;
 };
-int relay_watch_init(struct relay *r, char *why, size_t whylen);
-void relay_watch_uninit(struct relay *r);
-const char *relay_watch_describe(const struct relay *r);
-int relay_watch_add(struct relay *r, int fd, uint64_t data, uint32_t events);
-void relay_watch_set(struct relay *r, int fd, uint32_t events);
-void relay_watch_del(struct relay *r, int fd);	/* before close(fd) */
+struct relay_watch;
+int relay_watch_init(struct relay_watch **out, char *why, size_t whylen);
+void relay_watch_uninit(struct relay_watch *x);
+const char *relay_watch_describe(const struct relay_watch *x);
+int relay_watch_add(struct relay_watch *x, int fd, uint64_t data, uint32_t events);
+void relay_watch_set(struct relay_watch *x, int fd, uint32_t events);
+void relay_watch_del(struct relay_watch *x, int fd);	/* before close(fd) */
 /* Starts (on) or stops accepting on listener i, descriptor fd. */
-void relay_watch_accept(struct relay *r, unsigned int i, int fd, bool on);
+void relay_watch_accept(struct relay_watch *x, unsigned int i, int fd, bool on);
 /* fdatasync(fd) on the ring: a RELAY_EV_SYNC comes back; -EBUSY: no room. */
-int relay_watch_fsync(struct relay *r, int fd, uint64_t tag);
+int relay_watch_fsync(struct relay_watch *x, int fd, uint64_t tag);
 /* Submits, waits up to timeout_ms (-1: no limit), returns the events. */
-int relay_watch_wait(struct relay *r, int timeout_ms, struct relay_event *ev,
+int relay_watch_wait(struct relay_watch *x, int timeout_ms, struct relay_event *ev,
 		     int max);
 
 /*
@@ -349,6 +357,18 @@ void relay_conn_update_events(struct relay *r, struct relay_conn *c);
 /* conn.c */
 struct relay_conn *relay_conn_accept(struct relay *r, int fd,
 				     const struct sockaddr *sa);
+/* The parts of relay_conn_accept(): a new connection, any thread... */
+struct relay_conn *relay_conn_new(SSL_CTX *tls, int fd, const struct sockaddr *sa,
+				  uint64_t now_ms, uint64_t timeout_ms);
+/* ... and the control loop taking it over: 0, or -errno (c is not its). */
+int relay_conn_adopt(struct relay *r, struct relay_conn *c);
+/* Closes and frees a connection the control loop never took over. */
+void relay_conn_discard(struct relay_conn *c);
+/* One step of c's TLS handshake, any thread: 1 done, 0 waits for
+ * c->rd_wait, -1 failed (why: OpenSSL's reason, valid until the next). */
+int relay_conn_handshake(struct relay_conn *c, const char **why);
+/* The control loop's bookkeeping of a handshake that ended at done_ms. */
+void relay_conn_handshaken(struct relay *r, struct relay_conn *c, uint64_t done_ms);
 void relay_conn_event(struct relay *r, struct relay_conn *c, uint32_t events);
 int relay_conn_send(struct relay *r, struct relay_conn *c, struct nl_msg *msg);
 /* Sends what c has queued: 0, or -errno after closing c. */
@@ -367,6 +387,23 @@ void relay_agent_register(struct relay *r, struct relay_conn *c, struct sl_msg_i
 			  const struct store_agent *row, const unsigned char *secret);
 void relay_client_register(struct relay *r, struct relay_conn *c, const char *user,
 			   uint32_t seq);
+
+/*
+ * handshake.c: handshake threads (handshake_threads > 0).  Each accepts on
+ * listeners of its own (SO_REUSEPORT) and runs the TLS handshakes; the
+ * control loop takes the handshaken connections over (TAG_HANDSHAKE).
+ */
+struct relay_hs;
+int relay_hs_start(struct relay *r, char *why, size_t whylen);
+void relay_hs_stop(struct relay *r);
+void relay_hs_event(struct relay *r);		/* TAG_HANDSHAKE */
+void relay_hs_configure(struct relay *r);	/* after a reload */
+unsigned int relay_hs_pending(struct relay *r);	/* handshakes in flight */
+void relay_hs_stats(struct relay *r);		/* their failures, into stats */
+unsigned int relay_hs_threads(const struct relay *r);
+/* Connections thread k accepted since start. */
+uint64_t relay_hs_accepted(const struct relay *r, unsigned int k);
+const char *relay_hs_describe(const struct relay *r);
 
 /* http.c: the metrics endpoint's connections */
 int relay_http_init(struct relay *r, char *why, size_t whylen);

@@ -336,7 +336,7 @@ void relay_session_attach(struct relay *r, struct relay_conn *c,
 /* Takes a leg's SSL and socket away from the control loop. */
 static void leg_detach(struct relay *r, struct relay_conn *c, SSL **ssl, int *fd)
 {
-	relay_watch_del(r, c->fd);
+	relay_watch_del(r->watch, c->fd);
 	*ssl = c->ssl;
 	*fd = c->fd;
 	c->ssl = NULL;

@@ -98,7 +98,7 @@ static uint64_t poll_ud(int fd, const struct watch *w)
 	return UD_POLL | ((uint64_t)(w->gen & 0x3fffffff) << 32) | (uint32_t)fd;
 }
 
-int relay_watch_init(struct relay *r, char *why, size_t whylen)
+int relay_watch_init(struct relay_watch **out, char *why, size_t whylen)
 {
 	struct relay_watch *x = calloc(1, sizeof(*x));
 	int ret;
@@ -131,19 +131,17 @@ int relay_watch_init(struct relay *r, char *why, size_t whylen)
 		free(x);
 		return ret;
 	}
-	r->watch = x;
+	*out = x;
 	return 0;
 }
 
-const char *relay_watch_describe(const struct relay *r)
+const char *relay_watch_describe(const struct relay_watch *x)
 {
-	return sl_uring_flags_name(r->watch->flags);
+	return sl_uring_flags_name(x->flags);
 }
 
-void relay_watch_uninit(struct relay *r)
+void relay_watch_uninit(struct relay_watch *x)
 {
-	struct relay_watch *x = r->watch;
-
 	if (!x)
 		return;
 	io_uring_queue_exit(&x->ring);
@@ -151,7 +149,6 @@ void relay_watch_uninit(struct relay *r)
 	free(x->w);
 	free(x->dirty);
 	free(x);
-	r->watch = NULL;
 }
 
 static void mark_dirty(struct relay_watch *x, int fd, struct watch *w)
@@ -181,15 +178,14 @@ static void mark_dirty(struct relay_watch *x, int fd, struct watch *w)
 	x->dirty[x->ndirty++] = fd;
 }
 
-int relay_watch_add(struct relay *r, int fd, uint64_t data, uint32_t events)
+int relay_watch_add(struct relay_watch *x, int fd, uint64_t data, uint32_t events)
 {
-	struct relay_watch *x = r->watch;
 	struct watch *w;
 
 	if (fd < 0)
 		return -EBADF;
 	if ((size_t)fd < x->nw && x->w[fd].used)
-		relay_watch_del(r, fd);		/* a stale one: drop it */
+		relay_watch_del(x, fd);		/* a stale one: drop it */
 	if ((size_t)fd >= x->nw) {
 		size_t n = x->nw ? x->nw : 1024;
 		struct watch *t;
@@ -213,9 +209,8 @@ int relay_watch_add(struct relay *r, int fd, uint64_t data, uint32_t events)
 	return 0;
 }
 
-void relay_watch_set(struct relay *r, int fd, uint32_t events)
+void relay_watch_set(struct relay_watch *x, int fd, uint32_t events)
 {
-	struct relay_watch *x = r->watch;
 	struct watch *w;
 
 	if (fd < 0 || (size_t)fd >= x->nw || !x->w[fd].used)
@@ -235,9 +230,8 @@ void relay_watch_set(struct relay *r, int fd, uint32_t events)
 		mark_dirty(x, fd, w);
 }
 
-void relay_watch_del(struct relay *r, int fd)
+void relay_watch_del(struct relay_watch *x, int fd)
 {
-	struct relay_watch *x = r->watch;
 	struct io_uring_sqe *sqe;
 	struct watch *w;
 
@@ -354,9 +348,8 @@ static void post_accept(struct relay_watch *x, unsigned int i)
 	x->accepting[i] = true;
 }
 
-void relay_watch_accept(struct relay *r, unsigned int i, int fd, bool on)
+void relay_watch_accept(struct relay_watch *x, unsigned int i, int fd, bool on)
 {
-	struct relay_watch *x = r->watch;
 	struct io_uring_sqe *sqe;
 
 	x->listen_fd[i] = fd;
@@ -371,9 +364,9 @@ void relay_watch_accept(struct relay *r, unsigned int i, int fd, bool on)
 	}
 }
 
-int relay_watch_fsync(struct relay *r, int fd, uint64_t tag)
+int relay_watch_fsync(struct relay_watch *x, int fd, uint64_t tag)
 {
-	struct io_uring_sqe *sqe = get_sqe(r->watch);
+	struct io_uring_sqe *sqe = get_sqe(x);
 
 	if (!sqe)
 		return -EBUSY;
@@ -462,10 +455,9 @@ static bool take(struct relay_watch *x, const struct io_uring_cqe *cqe,
 	}
 }
 
-int relay_watch_wait(struct relay *r, int timeout_ms, struct relay_event *ev,
+int relay_watch_wait(struct relay_watch *x, int timeout_ms, struct relay_event *ev,
 		     int max)
 {
-	struct relay_watch *x = r->watch;
 	struct __kernel_timespec ts = {
 		.tv_sec = timeout_ms / 1000,
 		.tv_nsec = (long long)(timeout_ms % 1000) * 1000000,

@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: MIT
+"""The relay's handshake threads (handshake_threads, userspace/relay/
+handshake.c): each has a listener of its own on the relay port
+(SO_REUSEPORT), the kernel spreads connections over them, they run the TLS
+handshakes and hand the connections to the control loop.  With
+handshake_threads = 0 the control loop accepts and handshakes itself.  Both
+ways: sessions relay, silent and non-TLS connections are closed and
+counted, and a reloaded handshake_timeout reaches the threads.
+
+    test --tcp--> sluice-client forward ==tls==> sluice-relay <==tls== sluice-agent --tcp--> device
+                                                 hs threads: accept + TLS
+                                                 control loop: the rest
+"""
+
+import socket
+import ssl
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import harness
+
+
+def metrics(relay):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % relay.metrics_port,
+                                timeout=10) as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            k, v = line.rsplit(" ", 1)
+            out[k] = float(v)
+    return out
+
+
+def thread_names(pid):
+    out = []
+    for task in (Path("/proc/%d/task" % pid)).iterdir():
+        try:
+            out.append((task / "comm").read_text().strip())
+        except OSError:
+            pass
+    return out
+
+
+def listeners(port):
+    """Listening TCP sockets on 127.0.0.1:port, from /proc/net/tcp."""
+    want = "0100007F:%04X" % port
+    n = 0
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == want and fields[3] == "0A":  # TCP_LISTEN
+                n += 1
+    return n
+
+
+def tls_handshake(port, fingerprint_ok=True):
+    """A full TLS handshake with the relay (no certificate: it asks for one
+    but requires none), then close."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as raw:
+        with ctx.wrap_socket(raw) as s:
+            return s.version()
+
+
+def wait_metric(relay, key, want, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        got = metrics(relay).get(key, 0)
+        if got >= want or time.monotonic() > deadline:
+            return got
+        time.sleep(0.1)
+
+
+def test_threads_share_the_port(sluice, echo_device):
+    """handshake_threads = 3: three named threads, three listeners on the
+    port, connections spread over more than one, and a session relays."""
+    relay = sluice.start_relay(extra="handshake_threads = 3\n")
+    relay.proc.wait_log(r"listening on 127\.0\.0\.1:%d \(3 handshake threads, "
+                        r"SO_REUSEPORT\)" % relay.port)
+    relay.proc.wait_log(r"control loop: io_uring \(.*\), 3 handshake threads")
+    names = thread_names(relay.proc.pid)
+    assert sorted(n for n in names if n.startswith("sluice-hs/")) == \
+        ["sluice-hs/0", "sluice-hs/1", "sluice-hs/2"], names
+    assert listeners(relay.port) == 3
+
+    before = metrics(relay)["sluice_handshakes_total"]
+    for _ in range(60):
+        assert tls_handshake(relay.port).startswith("TLSv1.")
+    m = metrics(relay)
+    per_thread = [m['sluice_handshake_thread_connections_total{thread="%d"}' % k]
+                  for k in range(3)]
+    assert sum(per_thread) >= 60
+    # 60 connections from as many source ports all hashing to one
+    # listener of three: probability 3^-59.
+    assert sum(1 for n in per_thread if n > 0) >= 2, per_thread
+    assert wait_metric(relay, "sluice_handshakes_total", before + 60) >= before + 60
+
+    sluice.start_agent(relay, devices={"plc": str(echo_device.port)})
+    _, lport = sluice.forward(relay, "agent1/plc:%d" % echo_device.port)
+    payload = harness.pattern_bytes(200 * 1024, "hs-threads")
+    with harness.connect(lport) as s:
+        harness.send_all(s, payload)
+        s.shutdown(socket.SHUT_WR)
+        assert harness.recv_all(s) == payload
+
+
+@pytest.mark.parametrize("threads", [0, 2])
+def test_silent_and_garbage_connections(sluice, echo_device, threads):
+    """A connection that says nothing is closed at handshake_timeout and
+    counted as a timeout; bytes that are not TLS are closed and counted as
+    a TLS failure; meanwhile both are pending.  Logins go on."""
+    relay = sluice.start_relay(extra="handshake_threads = %d\nhandshake_timeout = 1500ms\n"
+                               % threads)
+    if threads == 0:
+        relay.proc.wait_log(r"control loop: io_uring \(.*\), handshakes in the control loop")
+        assert "sluice_handshake_thread_connections_total" not in \
+            " ".join(metrics(relay))
+    silent = socket.create_connection(("127.0.0.1", relay.port), timeout=20)
+    garbage = socket.create_connection(("127.0.0.1", relay.port), timeout=20)
+    try:
+        assert wait_metric(relay, "sluice_connections_pending", 2) == 2
+        garbage.sendall(b"GET / HTTP/1.0\r\n\r\n" + b"x" * 200)
+        harness.wait_closed(garbage, timeout=10)
+        assert wait_metric(relay, 'sluice_handshake_failures_total{reason="tls"}', 1) == 1
+        t0 = time.monotonic()
+        harness.wait_closed(silent, timeout=10)
+        waited = time.monotonic() - t0
+        assert waited < 5, waited
+        assert wait_metric(relay, 'sluice_handshake_failures_total{reason="timeout"}', 1) == 1
+        assert metrics(relay)["sluice_connections_pending"] == 0
+    finally:
+        silent.close()
+        garbage.close()
+    sluice.start_agent(relay, devices={"plc": str(echo_device.port)})
+    _, lport = sluice.forward(relay, "agent1/plc:%d" % echo_device.port)
+    with harness.connect(lport) as s:
+        harness.send_all(s, b"after the failures")
+        s.shutdown(socket.SHUT_WR)
+        assert harness.recv_all(s) == b"after the failures"
+
+
+def test_reloaded_timeout_reaches_the_threads(sluice):
+    """handshake_timeout is applied live: the threads close a silent
+    connection at the new value, not the old 60 s."""
+    relay = sluice.start_relay(extra="handshake_threads = 2\nhandshake_timeout = 60s\n")
+    text = Path(relay.conf).read_text()
+    Path(relay.conf).write_text(text.replace("handshake_timeout = 60s",
+                                                     "handshake_timeout = 1s"))
+    r = subprocess.run([sluice.bins["sluicectl"], "-c", relay.conf, "reload"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert "handshake_timeout" in r.stdout
+    with socket.create_connection(("127.0.0.1", relay.port), timeout=20) as s:
+        t0 = time.monotonic()
+        harness.wait_closed(s, timeout=20)
+        assert time.monotonic() - t0 < 10
