@@ -7,6 +7,7 @@
 #   scripts/bench/run.sh BINDIR [--reps N] [--agents "10000 50000"]
 #                              [--bytes SIZE] [--seconds S] [--count N]
 #                              [--real-agent] [--quick] [--fresh] [--out DIR]
+#                              [--relay-set 'KEY = VALUE']...
 #
 #   make bench                                   # the full run (a few minutes)
 #   make bench BENCH_ARGS='--agents 10000'       # skip the 50,000-agent run
@@ -40,7 +41,7 @@
 set -euo pipefail
 
 usage() {
-	sed -n '5,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '5,13p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -60,6 +61,7 @@ PP_COUNT=10000
 OUT=$ROOT/build/bench
 REAL_AGENT=0
 FRESH=0
+RELAY_SET=""	# extra relay.conf lines, for A/B runs (handshake_threads = 0)
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--reps) REPS=$2; shift 2 ;;
@@ -70,6 +72,7 @@ while [ $# -gt 0 ]; do
 	--out) OUT=$2; shift 2 ;;
 	--real-agent) REAL_AGENT=1; shift ;;
 	--fresh) FRESH=1; shift ;;
+	--relay-set) RELAY_SET+="$2"$'\n'; shift 2 ;;
 	--quick) REPS=1; AGENTS=20; BYTES=8M; BYTES8=2M; SECONDS_HS=2
 		 HS_CONC=4 SETUP_COUNT=20; PP_COUNT=200; shift ;;
 	*) usage ;;
@@ -202,6 +205,7 @@ relay_conf() {
 	admission_rate = 0
 	source_lockout_failures = 0
 	EOF
+	printf '%s' "$RELAY_SET" >> "$WORK/relay.conf"
 	chmod 600 "$WORK/relay.conf"
 }
 

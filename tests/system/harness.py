@@ -423,6 +423,13 @@ def samples(text):
     return out
 
 
+def relay_metrics(relay):
+    """The relay's metrics, scraped now: {'name{labels}': value}."""
+    status, head, body = http_get(relay.metrics_port)
+    assert status == 200, (status, head)
+    return samples(body.decode())
+
+
 def recv_all(sock, limit=None):
     """Reads until EOF; returns the bytes."""
     chunks = []

@@ -22,7 +22,6 @@ import socket
 import struct
 import threading
 import time
-import urllib.request
 
 import harness
 import sluice_proto as P
@@ -37,16 +36,7 @@ def raise_nofile(n=16384):
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
 
-def metrics(relay):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % relay.metrics_port,
-                                timeout=10) as r:
-        text = r.read().decode()
-    out = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            k, v = line.rsplit(" ", 1)
-            out[k] = float(v)
-    return out
+metrics = harness.relay_metrics
 
 
 def vm_rss_kib(pid):

@@ -152,12 +152,7 @@ def scrape(procs, netns, relay):
     """The relay's metrics, read from inside the namespace: {series: value}."""
     r = procs.run("scrape", netns + [sys.executable, "-c", SCRAPE, str(relay.metrics_port)])
     assert r.returncode == 0, r.stderr
-    out = {}
-    for line in r.stdout.splitlines():
-        if line and not line.startswith("#"):
-            k, _, v = line.rpartition(" ")
-            out[k] = float(v)
-    return out
+    return harness.samples(r.stdout)
 
 
 def test_cgroup_removed_at_exit(sluice, netns):

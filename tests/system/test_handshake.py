@@ -16,7 +16,6 @@ import socket
 import ssl
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -24,16 +23,7 @@ import pytest
 import harness
 
 
-def metrics(relay):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % relay.metrics_port,
-                                timeout=10) as r:
-        text = r.read().decode()
-    out = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            k, v = line.rsplit(" ", 1)
-            out[k] = float(v)
-    return out
+metrics = harness.relay_metrics
 
 
 def thread_names(pid):
@@ -58,7 +48,7 @@ def listeners(port):
     return n
 
 
-def tls_handshake(port, fingerprint_ok=True):
+def tls_handshake(port):
     """A full TLS handshake with the relay (no certificate: it asks for one
     but requires none), then close."""
     ctx = ssl.create_default_context()
@@ -67,6 +57,13 @@ def tls_handshake(port, fingerprint_ok=True):
     with socket.create_connection(("127.0.0.1", port), timeout=20) as raw:
         with ctx.wrap_socket(raw) as s:
             return s.version()
+
+
+def relays_a_session(sluice, relay, echo_device, payload):
+    sluice.start_agent(relay, devices={"plc": str(echo_device.port)})
+    _, lport = sluice.forward(relay, "agent1/plc:%d" % echo_device.port)
+    with harness.connect(lport) as s:
+        assert harness.echo_roundtrip(s, payload) == payload
 
 
 def wait_metric(relay, key, want, timeout=20.0):
@@ -102,13 +99,7 @@ def test_threads_share_the_port(sluice, echo_device):
     assert sum(1 for n in per_thread if n > 0) >= 2, per_thread
     assert wait_metric(relay, "sluice_handshakes_total", before + 60) >= before + 60
 
-    sluice.start_agent(relay, devices={"plc": str(echo_device.port)})
-    _, lport = sluice.forward(relay, "agent1/plc:%d" % echo_device.port)
-    payload = harness.pattern_bytes(200 * 1024, "hs-threads")
-    with harness.connect(lport) as s:
-        harness.send_all(s, payload)
-        s.shutdown(socket.SHUT_WR)
-        assert harness.recv_all(s) == payload
+    relays_a_session(sluice, relay, echo_device, harness.pattern_bytes(200 * 1024, "hs"))
 
 
 @pytest.mark.parametrize("threads", [0, 2])
@@ -138,12 +129,7 @@ def test_silent_and_garbage_connections(sluice, echo_device, threads):
     finally:
         silent.close()
         garbage.close()
-    sluice.start_agent(relay, devices={"plc": str(echo_device.port)})
-    _, lport = sluice.forward(relay, "agent1/plc:%d" % echo_device.port)
-    with harness.connect(lport) as s:
-        harness.send_all(s, b"after the failures")
-        s.shutdown(socket.SHUT_WR)
-        assert harness.recv_all(s) == b"after the failures"
+    relays_a_session(sluice, relay, echo_device, b"after the failures")
 
 
 def test_reloaded_timeout_reaches_the_threads(sluice):

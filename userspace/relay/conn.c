@@ -4,14 +4,40 @@
  * control connections, the send queue, heartbeats and deadlines.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "admission.h"
 #include "log.h"
 #include "relay.h"
+
+bool relay_conn_vet(struct relay *r, int fd, struct sockaddr_storage *ss,
+		    uint64_t now_ms)
+{
+	socklen_t sl = sizeof(*ss);
+	int one = 1;
+
+	/* The multishot accept gives no address: one call per connection. */
+	if (getpeername(fd, (struct sockaddr *)ss, &sl) == -1) {
+		close(fd);	/* gone already */
+		return false;
+	}
+	/* Small messages and records (ATTACH_OK, then the stream's first
+	 * bytes) must not wait for the peer's delayed ACK. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* Blocklisted or locked-out sources that the kernel did not drop (no
+	 * eBPF, or a lockout newer than the SYN) end here. */
+	if (relay_admission_refuse(r, (struct sockaddr *)ss, now_ms)) {
+		close(fd);
+		return false;
+	}
+	return true;
+}
 
 struct relay_conn *relay_conn_new(SSL_CTX *tls, int fd, const struct sockaddr *sa,
 				  uint64_t now_ms, uint64_t timeout_ms)

@@ -21,7 +21,6 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -30,7 +29,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "admission.h"
 #include "clock.h"
 #include "log.h"
 #include "relay.h"
@@ -136,9 +134,7 @@ static void accepted(struct hs_thread *t, int fd)
 {
 	struct relay *r = t->hs->r;
 	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
 	struct relay_conn *c;
-	int one = 1;
 
 	if (fd < 0) {
 		/* Out of descriptors or memory, or worse: the accept ended;
@@ -149,15 +145,8 @@ static void accepted(struct hs_thread *t, int fd)
 		set_accepting(t, false);
 		return;
 	}
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1) {
-		close(fd);	/* gone already */
+	if (!relay_conn_vet(r, fd, &ss, t->now_ms))
 		return;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (relay_admission_refuse(r, (struct sockaddr *)&ss, t->now_ms)) {
-		close(fd);
-		return;
-	}
 	c = relay_conn_new(r->tls, fd, (struct sockaddr *)&ss, t->now_ms,
 			   atomic_load(&t->hs->timeout_ms));
 	if (!c) {

@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +19,6 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "admission.h"
 #include "ctl.h"
 #include "log.h"
 #include "relay.h"
@@ -126,8 +124,7 @@ static void set_listeners(struct relay *r, bool on)
 static void accepted(struct relay *r, int res)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int fd = res, one = 1;
+	int fd = res;
 
 	if (fd < 0) {
 		if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS ||
@@ -143,18 +140,9 @@ static void accepted(struct relay *r, int res)
 		}
 		return;
 	}
-	/* The multishot accept gives no address: one call per connection. */
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1) {
-		close(fd);	/* gone already */
+	if (!relay_conn_vet(r, fd, &ss, r->now_ms))
 		return;
-	}
-	/* Small messages and records (ATTACH_OK, then the stream's first
-	 * bytes) must not wait for the peer's delayed ACK. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	/* Blocklisted or locked-out sources that the kernel did not drop (no
-	 * eBPF, or a lockout newer than the SYN) end here. */
-	if (relay_admission_refuse(r, (struct sockaddr *)&ss, r->now_ms) ||
-	    !relay_conn_accept(r, fd, (struct sockaddr *)&ss))
+	if (!relay_conn_accept(r, fd, (struct sockaddr *)&ss))
 		close(fd);
 }
 

@@ -357,6 +357,10 @@ void relay_conn_update_events(struct relay *r, struct relay_conn *c);
 /* conn.c */
 struct relay_conn *relay_conn_accept(struct relay *r, int fd,
 				     const struct sockaddr *sa);
+/* A socket fresh from accept(), any thread: its address into ss,
+ * TCP_NODELAY, admission.  false: it was closed. */
+bool relay_conn_vet(struct relay *r, int fd, struct sockaddr_storage *ss,
+		    uint64_t now_ms);
 /* The parts of relay_conn_accept(): a new connection, any thread... */
 struct relay_conn *relay_conn_new(SSL_CTX *tls, int fd, const struct sockaddr *sa,
 				  uint64_t now_ms, uint64_t timeout_ms);
