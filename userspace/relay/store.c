@@ -276,17 +276,38 @@ void store_col(sqlite3_stmt *st, int i, char *buf, size_t len)
 	snprintf(buf, len, "%s", t ? (const char *)t : "");
 }
 
-int store_grow(void **arr, size_t *cap, size_t n, size_t sz)
+int store_rows(struct store *s, sqlite3_stmt *st, size_t size,
+	       void (*row)(sqlite3_stmt *st, void *el), void **out, size_t *n)
 {
-	void *p;
+	char *arr = NULL, *p;
+	size_t cap = 0;
+	int ret;
 
-	if (n < *cap)
-		return 0;
-	*cap = *cap ? *cap * 2 : 16;
-	p = realloc(*arr, *cap * sz);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return -EIO;
+	while ((ret = store_step(s, st)) == 1) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			p = realloc(arr, cap * size);
+			if (!p) {
+				ret = store_err(s, -ENOMEM, "out of memory");
+				break;
+			}
+			arr = p;
+		}
+		p = arr + (*n)++ * size;
+		memset(p, 0, size);
+		row(st, p);
+	}
+	sqlite3_finalize(st);
+	if (ret < 0) {
+		free(arr);
+		*n = 0;
+		return ret;
+	}
+	*out = arr;
 	return 0;
 }
 

@@ -52,8 +52,11 @@ static bool state_valid(enum store_agent_state st)
 	"a.secondary_hash IS NOT NULL, a.created, a.last_seen, a.last_addr, " \
 	"a.reason FROM agents a JOIN domains d ON d.id = a.domain_id "
 
-static void agent_row(sqlite3_stmt *st, struct store_agent *a)
+/* el: a struct store_agent (store_rows() zeroes it; single rows do too). */
+static void agent_row(sqlite3_stmt *st, void *el)
 {
+	struct store_agent *a = el;
+
 	memset(a, 0, sizeof(*a));
 	store_col(st, 0, a->name, sizeof(a->name));
 	store_col(st, 1, a->domain, sizeof(a->domain));
@@ -153,71 +156,35 @@ int store_agent_get_by_serial(struct store *s, const char *serial,
 int store_agent_list(struct store *s, const char *domain,
 		     struct store_agent **out, size_t *n)
 {
-	struct store_agent *arr = NULL;
-	size_t cap = 0;
 	sqlite3_stmt *st;
-	int ret;
 
-	*out = NULL;
-	*n = 0;
 	if (domain)
 		st = store_stmt(s, "SELECT " AGENT_COLS "WHERE d.path = ?1 OR "
 				"substr(d.path, 1, length(?1) + 1) = ?1 || '.' "
 				"ORDER BY a.name", "t", domain);
 	else
 		st = store_stmt(s, "SELECT " AGENT_COLS "ORDER BY a.name", NULL);
-	if (!st)
-		return -EIO;
-	while ((ret = store_step(s, st)) == 1) {
-		if (store_grow((void **)&arr, &cap, *n, sizeof(*arr))) {
-			ret = store_err(s, -ENOMEM, "out of memory");
-			break;
-		}
-		agent_row(st, &arr[(*n)++]);
-	}
-	sqlite3_finalize(st);
-	if (ret < 0) {
-		free(arr);
-		*n = 0;
-		return ret;
-	}
-	*out = arr;
-	return 0;
+	return store_rows(s, st, sizeof(**out), agent_row, (void **)out, n);
+}
+
+static void agent_count_row(sqlite3_stmt *st, void *el)
+{
+	struct store_agent_count *v = el;
+
+	snprintf(v->domain, sizeof(v->domain), "%s",
+		 (const char *)sqlite3_column_text(st, 0));
+	v->state = (enum store_agent_state)sqlite3_column_int(st, 1);
+	v->count = (uint64_t)sqlite3_column_int64(st, 2);
 }
 
 int store_agent_counts(struct store *s, struct store_agent_count **out, size_t *n)
 {
-	struct store_agent_count *arr = NULL;
-	size_t cap = 0;
 	sqlite3_stmt *st;
-	int ret;
 
-	*out = NULL;
-	*n = 0;
 	st = store_stmt(s, "SELECT d.path, a.state, count(*) FROM agents a JOIN domains d "
 			"ON d.id = a.domain_id GROUP BY d.path, a.state ORDER BY d.path, a.state",
 			NULL);
-	if (!st)
-		return -EIO;
-	while ((ret = store_step(s, st)) == 1) {
-		if (store_grow((void **)&arr, &cap, *n, sizeof(*arr))) {
-			ret = store_err(s, -ENOMEM, "out of memory");
-			break;
-		}
-		snprintf(arr[*n].domain, sizeof(arr[*n].domain), "%s",
-			 (const char *)sqlite3_column_text(st, 0));
-		arr[*n].state = (enum store_agent_state)sqlite3_column_int(st, 1);
-		arr[*n].count = (uint64_t)sqlite3_column_int64(st, 2);
-		(*n)++;
-	}
-	sqlite3_finalize(st);
-	if (ret < 0) {
-		free(arr);
-		*n = 0;
-		return ret;
-	}
-	*out = arr;
-	return 0;
+	return store_rows(s, st, sizeof(**out), agent_count_row, (void **)out, n);
 }
 
 /* An UPDATE of one agent by name: -ENOENT when no row changed. */

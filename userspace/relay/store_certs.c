@@ -13,8 +13,11 @@
 #define CERT_COLS "u.name, c.serial, c.fingerprint, c.created, c.not_after, " \
 	"c.revoked_at FROM user_certs c JOIN users u ON u.id = c.user_id "
 
-static void cert_row(sqlite3_stmt *st, struct store_cert *c)
+/* el: a struct store_cert (store_rows() zeroes it; single rows do too). */
+static void cert_row(sqlite3_stmt *st, void *el)
 {
+	struct store_cert *c = el;
+
 	memset(c, 0, sizeof(*c));
 	store_col(st, 0, c->user, sizeof(c->user));
 	store_col(st, 1, c->serial, sizeof(c->serial));
@@ -74,32 +77,11 @@ int store_cert_get(struct store *s, const char *serial, struct store_cert *out)
 int store_cert_list(struct store *s, const char *user, struct store_cert **out,
 		    size_t *n)
 {
-	struct store_cert *arr = NULL;
-	size_t cap = 0;
 	sqlite3_stmt *st;
-	int ret;
 
-	*out = NULL;
-	*n = 0;
 	st = store_stmt(s, "SELECT " CERT_COLS "WHERE ?1 IS NULL OR u.name = ?1 "
 			"ORDER BY u.name, c.created, c.serial", "t", user);
-	if (!st)
-		return -EIO;
-	while ((ret = store_step(s, st)) == 1) {
-		if (store_grow((void **)&arr, &cap, *n, sizeof(*arr))) {
-			ret = store_err(s, -ENOMEM, "out of memory");
-			break;
-		}
-		cert_row(st, &arr[(*n)++]);
-	}
-	sqlite3_finalize(st);
-	if (ret < 0) {
-		free(arr);
-		*n = 0;
-		return ret;
-	}
-	*out = arr;
-	return 0;
+	return store_rows(s, st, sizeof(**out), cert_row, (void **)out, n);
 }
 
 int store_cert_revoke(struct store *s, const char *serial, int64_t now)

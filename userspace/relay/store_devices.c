@@ -165,49 +165,33 @@ out:
 	return store_tx_end(s, ret < 0 ? ret : 0);
 }
 
+static void device_row(sqlite3_stmt *st, void *el)
+{
+	struct store_device *d = el;
+
+	store_col(st, 0, d->agent, sizeof(d->agent));
+	store_col(st, 1, d->name, sizeof(d->name));
+	d->reported = sqlite3_column_int(st, 2);
+	store_col(st, 3, d->reported_host, sizeof(d->reported_host));
+	store_col(st, 4, d->reported_ports, sizeof(d->reported_ports));
+	d->reported_at = sqlite3_column_int64(st, 5);
+	d->approved = sqlite3_column_int(st, 6);
+	store_col(st, 7, d->approved_host, sizeof(d->approved_host));
+	store_col(st, 8, d->approved_ports, sizeof(d->approved_ports));
+	store_col(st, 9, d->approved_by, sizeof(d->approved_by));
+	d->approved_at = sqlite3_column_int64(st, 10);
+}
+
 int store_device_list(struct store *s, const char *agent,
 		      struct store_device **out, size_t *n)
 {
-	struct store_device *arr = NULL, *d;
-	size_t cap = 0;
 	sqlite3_stmt *st;
-	int ret;
 
-	*out = NULL;
-	*n = 0;
 	st = store_stmt(s, "SELECT a.name, v.name, v.reported, v.reported_host, "
 			"v.reported_ports, v.reported_at, v.approved, "
 			"v.approved_host, v.approved_ports, v.approved_by, "
 			"v.approved_at FROM devices v JOIN agents a ON "
 			"a.id = v.agent_id WHERE ?1 IS NULL OR a.name = ?1 "
 			"ORDER BY a.name, v.name", "t", agent);
-	if (!st)
-		return -EIO;
-	while ((ret = store_step(s, st)) == 1) {
-		if (store_grow((void **)&arr, &cap, *n, sizeof(*arr))) {
-			ret = store_err(s, -ENOMEM, "out of memory");
-			break;
-		}
-		d = &arr[(*n)++];
-		memset(d, 0, sizeof(*d));
-		store_col(st, 0, d->agent, sizeof(d->agent));
-		store_col(st, 1, d->name, sizeof(d->name));
-		d->reported = sqlite3_column_int(st, 2);
-		store_col(st, 3, d->reported_host, sizeof(d->reported_host));
-		store_col(st, 4, d->reported_ports, sizeof(d->reported_ports));
-		d->reported_at = sqlite3_column_int64(st, 5);
-		d->approved = sqlite3_column_int(st, 6);
-		store_col(st, 7, d->approved_host, sizeof(d->approved_host));
-		store_col(st, 8, d->approved_ports, sizeof(d->approved_ports));
-		store_col(st, 9, d->approved_by, sizeof(d->approved_by));
-		d->approved_at = sqlite3_column_int64(st, 10);
-	}
-	sqlite3_finalize(st);
-	if (ret < 0) {
-		free(arr);
-		*n = 0;
-		return ret;
-	}
-	*out = arr;
-	return 0;
+	return store_rows(s, st, sizeof(**out), device_row, (void **)out, n);
 }

@@ -96,33 +96,18 @@ int store_domain_exists(struct store *s, const char *path)
 	return id < 0 ? (int)id : 1;
 }
 
+static void domain_row(sqlite3_stmt *st, void *el)
+{
+	struct store_domain *v = el;
+
+	store_col(st, 0, v->path, sizeof(v->path));
+	v->created = sqlite3_column_int64(st, 1);
+}
+
 int store_domain_list(struct store *s, struct store_domain **out, size_t *n)
 {
-	struct store_domain *arr = NULL;
-	size_t cap = 0;
 	sqlite3_stmt *st;
-	int ret;
 
-	*out = NULL;
-	*n = 0;
 	st = store_stmt(s, "SELECT path, created FROM domains ORDER BY path", NULL);
-	if (!st)
-		return -EIO;
-	while ((ret = store_step(s, st)) == 1) {
-		if (store_grow((void **)&arr, &cap, *n, sizeof(*arr))) {
-			ret = store_err(s, -ENOMEM, "out of memory");
-			break;
-		}
-		store_col(st, 0, arr[*n].path, sizeof(arr[*n].path));
-		arr[*n].created = sqlite3_column_int64(st, 1);
-		(*n)++;
-	}
-	sqlite3_finalize(st);
-	if (ret < 0) {
-		free(arr);
-		*n = 0;
-		return ret;
-	}
-	*out = arr;
-	return 0;
+	return store_rows(s, st, sizeof(**out), domain_row, (void **)out, n);
 }

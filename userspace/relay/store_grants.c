@@ -75,48 +75,32 @@ int store_grant_delete(struct store *s, int64_t id)
 	return ret < 0 ? ret : 0;
 }
 
+static void grant_row(sqlite3_stmt *st, void *el)
+{
+	struct store_grant *g = el;
+
+	g->id = sqlite3_column_int64(st, 0);
+	store_col(st, 1, g->user, sizeof(g->user));
+	store_col(st, 2, g->domain, sizeof(g->domain));
+	g->role = (enum store_role)sqlite3_column_int(st, 3);
+	store_col(st, 4, g->window, sizeof(g->window));
+	store_col(st, 5, g->created_by, sizeof(g->created_by));
+	g->created = sqlite3_column_int64(st, 6);
+}
+
 static int list(struct store *s, const char *where, const char *key,
 		struct store_grant **out, size_t *n)
 {
-	struct store_grant *arr = NULL, *g;
 	char sql[512];
-	size_t cap = 0;
 	sqlite3_stmt *st;
-	int ret;
 
-	*out = NULL;
-	*n = 0;
 	snprintf(sql, sizeof(sql), "SELECT g.id, u.name, d.path, g.role, "
 		 "g.time_window, g.created_by, g.created FROM grants g JOIN "
 		 "users u ON u.id = g.user_id JOIN domains d ON d.id = "
 		 "g.domain_id WHERE ?1 IS NULL OR %s = ?1 ORDER BY u.name, "
 		 "d.path", where);
 	st = store_stmt(s, sql, "t", key);
-	if (!st)
-		return -EIO;
-	while ((ret = store_step(s, st)) == 1) {
-		if (store_grow((void **)&arr, &cap, *n, sizeof(*arr))) {
-			ret = store_err(s, -ENOMEM, "out of memory");
-			break;
-		}
-		g = &arr[(*n)++];
-		memset(g, 0, sizeof(*g));
-		g->id = sqlite3_column_int64(st, 0);
-		store_col(st, 1, g->user, sizeof(g->user));
-		store_col(st, 2, g->domain, sizeof(g->domain));
-		g->role = (enum store_role)sqlite3_column_int(st, 3);
-		store_col(st, 4, g->window, sizeof(g->window));
-		store_col(st, 5, g->created_by, sizeof(g->created_by));
-		g->created = sqlite3_column_int64(st, 6);
-	}
-	sqlite3_finalize(st);
-	if (ret < 0) {
-		free(arr);
-		*n = 0;
-		return ret;
-	}
-	*out = arr;
-	return 0;
+	return store_rows(s, st, sizeof(**out), grant_row, (void **)out, n);
 }
 
 int store_grant_list_user(struct store *s, const char *user,

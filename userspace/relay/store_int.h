@@ -54,8 +54,11 @@ int64_t store_domain_id(struct store *s, const char *path);
 int64_t store_agent_id(struct store *s, const char *name);
 int64_t store_user_id(struct store *s, const char *name);
 
-/* Grows *arr for one more element of size sz; -ENOMEM. */
-int store_grow(void **arr, size_t *cap, size_t n, size_t sz);
+/* Every row of st (NULL: -EIO), finalized here, into a malloc'd array of
+ * size-byte elements, each zeroed and filled by row(st, element): 0 with
+ * *out and *n (the caller frees *out), or -errno with *out NULL, *n 0. */
+int store_rows(struct store *s, sqlite3_stmt *st, size_t size,
+	       void (*row)(sqlite3_stmt *st, void *el), void **out, size_t *n);
 
 /* secret.key (store_secret.c): loads or makes it; 0 or -errno. */
 int store_secret_key(struct store *s);

@@ -147,44 +147,28 @@ int store_lockout_clear(struct store *s, enum store_lock_kind kind,
 	return ret < 0 ? ret : 0;
 }
 
+static void lockout_row(sqlite3_stmt *st, void *el)
+{
+	struct store_lockout *l = el;
+
+	l->kind = (enum store_lock_kind)sqlite3_column_int(st, 0);
+	store_col(st, 1, l->key, sizeof(l->key));
+	l->failures = (unsigned int)sqlite3_column_int64(st, 2);
+	l->window_start = sqlite3_column_int64(st, 3);
+	l->until = sqlite3_column_int64(st, 4);
+	store_col(st, 5, l->reason, sizeof(l->reason));
+}
+
 int store_lockout_list(struct store *s, enum store_lock_kind kind, int64_t now,
 		       struct store_lockout **out, size_t *n)
 {
-	struct store_lockout *arr = NULL, *l;
-	size_t cap = 0;
 	sqlite3_stmt *st;
-	int ret;
 
-	*out = NULL;
-	*n = 0;
 	st = store_stmt(s, "SELECT kind, key, failures, window_start, until, "
 			"reason FROM lockouts WHERE until > ?1 AND (?2 = 0 OR "
 			"kind = ?2) ORDER BY kind, key", "ii", now,
 			(int64_t)kind);
-	if (!st)
-		return -EIO;
-	while ((ret = store_step(s, st)) == 1) {
-		if (store_grow((void **)&arr, &cap, *n, sizeof(*arr))) {
-			ret = store_err(s, -ENOMEM, "out of memory");
-			break;
-		}
-		l = &arr[(*n)++];
-		memset(l, 0, sizeof(*l));
-		l->kind = (enum store_lock_kind)sqlite3_column_int(st, 0);
-		store_col(st, 1, l->key, sizeof(l->key));
-		l->failures = (unsigned int)sqlite3_column_int64(st, 2);
-		l->window_start = sqlite3_column_int64(st, 3);
-		l->until = sqlite3_column_int64(st, 4);
-		store_col(st, 5, l->reason, sizeof(l->reason));
-	}
-	sqlite3_finalize(st);
-	if (ret < 0) {
-		free(arr);
-		*n = 0;
-		return ret;
-	}
-	*out = arr;
-	return 0;
+	return store_rows(s, st, sizeof(**out), lockout_row, (void **)out, n);
 }
 
 int store_lockout_expire(struct store *s, int64_t window_s, int64_t now)

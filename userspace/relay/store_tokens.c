@@ -122,44 +122,28 @@ out:
 	return store_tx_end(s, ret);
 }
 
+static void token_row(sqlite3_stmt *st, void *el)
+{
+	struct store_token *t = el;
+
+	store_col(st, 0, t->id, sizeof(t->id));
+	store_col(st, 1, t->domain, sizeof(t->domain));
+	store_col(st, 2, t->created_by, sizeof(t->created_by));
+	t->created = sqlite3_column_int64(st, 3);
+	t->expires_at = sqlite3_column_int64(st, 4);
+	t->used_at = sqlite3_column_int64(st, 5);
+	store_col(st, 6, t->used_by, sizeof(t->used_by));
+}
+
 int store_token_list(struct store *s, struct store_token **out, size_t *n)
 {
-	struct store_token *arr = NULL, *t;
-	size_t cap = 0;
 	sqlite3_stmt *st;
-	int ret;
 
-	*out = NULL;
-	*n = 0;
 	st = store_stmt(s, "SELECT t.id, d.path, t.created_by, t.created, "
 			"t.expires_at, t.used_at, t.used_by FROM join_tokens t "
 			"JOIN domains d ON d.id = t.domain_id ORDER BY t.created, "
 			"t.rowid", NULL);
-	if (!st)
-		return -EIO;
-	while ((ret = store_step(s, st)) == 1) {
-		if (store_grow((void **)&arr, &cap, *n, sizeof(*arr))) {
-			ret = store_err(s, -ENOMEM, "out of memory");
-			break;
-		}
-		t = &arr[(*n)++];
-		memset(t, 0, sizeof(*t));
-		store_col(st, 0, t->id, sizeof(t->id));
-		store_col(st, 1, t->domain, sizeof(t->domain));
-		store_col(st, 2, t->created_by, sizeof(t->created_by));
-		t->created = sqlite3_column_int64(st, 3);
-		t->expires_at = sqlite3_column_int64(st, 4);
-		t->used_at = sqlite3_column_int64(st, 5);
-		store_col(st, 6, t->used_by, sizeof(t->used_by));
-	}
-	sqlite3_finalize(st);
-	if (ret < 0) {
-		free(arr);
-		*n = 0;
-		return ret;
-	}
-	*out = arr;
-	return 0;
+	return store_rows(s, st, sizeof(**out), token_row, (void **)out, n);
 }
 
 int store_token_delete(struct store *s, const char *id)

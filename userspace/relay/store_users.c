@@ -33,8 +33,11 @@
 
 _Static_assert(STORE_LOCK_ACCOUNT == 1, "USER_COLS joins kind 1");
 
-static void user_row(sqlite3_stmt *st, struct store_user *u)
+/* el: a struct store_user (store_rows() zeroes it; single rows do too). */
+static void user_row(sqlite3_stmt *st, void *el)
 {
+	struct store_user *u = el;
+
 	memset(u, 0, sizeof(*u));
 	store_col(st, 0, u->name, sizeof(u->name));
 	u->disabled = sqlite3_column_int(st, 1);
@@ -119,31 +122,10 @@ int store_user_get(struct store *s, const char *name, struct store_user *out)
 
 int store_user_list(struct store *s, struct store_user **out, size_t *n)
 {
-	struct store_user *arr = NULL;
-	size_t cap = 0;
 	sqlite3_stmt *st;
-	int ret;
 
-	*out = NULL;
-	*n = 0;
 	st = store_stmt(s, "SELECT " USER_COLS "ORDER BY u.name", NULL);
-	if (!st)
-		return -EIO;
-	while ((ret = store_step(s, st)) == 1) {
-		if (store_grow((void **)&arr, &cap, *n, sizeof(*arr))) {
-			ret = store_err(s, -ENOMEM, "out of memory");
-			break;
-		}
-		user_row(st, &arr[(*n)++]);
-	}
-	sqlite3_finalize(st);
-	if (ret < 0) {
-		free(arr);
-		*n = 0;
-		return ret;
-	}
-	*out = arr;
-	return 0;
+	return store_rows(s, st, sizeof(**out), user_row, (void **)out, n);
 }
 
 int store_user_delete(struct store *s, const char *name)
