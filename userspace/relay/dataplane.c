@@ -615,7 +615,7 @@ static void *worker_main(void *arg)
 				on_wake(w);
 				continue;
 			}
-			if ((u & OP_MASK) == OP_WAIT)
+			if ((u & OP_MASK) == OP_WAIT || (u & OP_MASK) == OP_WAIT_OUT)
 				continue;
 			leg = (struct dp_leg *)(uintptr_t)(u & ~(uint64_t)OP_MASK);
 			switch (u & OP_MASK) {

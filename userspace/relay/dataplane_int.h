@@ -38,8 +38,10 @@ enum dp_op {
 	OP_WATCH = 5,		/* kernel path: reset or EOF after close_notify */
 	OP_WAIT = 6,		/* kernel path: poll heading a splice pair; its
 				 * completion is not looked at */
-	OP_MASK = 7,
+	OP_WAIT_OUT = 7,	/* kernel path: poll for room heading the
+				 * splice out; not looked at either */
 };
+#define OP_MASK 7ull
 #define UD_IGNORE 0ull	/* cancel requests: nothing to do on completion */
 #define UD_WAKE 2ull	/* the inbox eventfd read (never a leg pointer) */
 

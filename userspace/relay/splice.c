@@ -11,7 +11,7 @@
  * kernel.
  *
  * One pair in flight per direction, headed by a poll for a readable
- * record.  The first splice asks for one record's worth (SPLICE_LEN):
+ * record, the splice out by a poll for room (prep_out).  The first splice asks for one record's worth (SPLICE_LEN):
  * kernel TLS splices at most one record per call, and io_uring breaks a
  * link when a splice moves less than asked, so a full record runs both
  * splices in one submission, and after a short one the second is
@@ -23,8 +23,9 @@
  * worker threads, where a non-blocking socket would return EAGAIN instead
  * of waiting for the rest of a record.  The poll at the head of the link
  * (it completes when a record, EOF or an error is there) keeps an idle
- * direction off the io-wq threads: only a splice that has something to
- * move, or that waits for a slow receiver, holds one.  The poll's own
+ * direction off the io-wq threads, and the poll for room one whose reader
+ * stalls: only a splice that has something to move, and room for it,
+ * holds one.  The poll's own
  * completion is ignored: the splice after it always completes later, and
  * says everything.  (Not IOSQE_CQE_SKIP_SUCCESS: when a skip-success head
  * fails, the requests linked to it complete without any CQE.)
@@ -161,27 +162,58 @@ static void fail(struct dp_sess *s, const char *fmt, ...)
 }
 
 /*
+ * The splice pipe -> dst->fd, headed by a poll for room on dst: the splice
+ * runs in an io-wq thread, where a blocking socket that is full would hold
+ * the thread until its reader drains it, one thread per stalled reader.
+ * Behind the poll, a reader that reads nothing holds nothing but the poll.
+ * (A splice that finds less room than it moves still waits for the rest
+ * in its thread; the poll completes when a third of the send buffer is
+ * free, which is more than one record.)  len: what the splice asks for.
+ */
+static void prep_out(struct io_uring_sqe *room, struct io_uring_sqe *out,
+		     struct dp_leg *src, unsigned int len)
+{
+	struct dp_leg *dst = &src->s->leg[!src->idx];
+
+	io_uring_prep_poll_add(room, dst->fd, POLLOUT);
+	io_uring_sqe_set_flags(room, IOSQE_IO_LINK);
+	io_uring_sqe_set_data64(room, dp_ud(src, OP_WAIT_OUT));
+	io_uring_prep_splice(out, src->pipe[0], -1, dst->fd, -1, len, SPLICE_F_MOVE);
+	io_uring_sqe_set_data64(out, dp_ud(src, OP_SPLICE_OUT));
+}
+
+/* Room for n linked requests in one submission, or the link would be cut. */
+static bool sq_room(struct dp_sess *s, unsigned int n)
+{
+	struct dp_worker *w = s->w;
+
+	if (io_uring_sq_space_left(&w->ring) < n)
+		io_uring_submit(&w->ring);
+	if (io_uring_sq_space_left(&w->ring) < n) {
+		fail(s, "io_uring submission queue full");
+		return false;
+	}
+	return true;
+}
+
+/*
  * Direction src->idx: poll for a record, linked to socket -> pipe, linked
- * to pipe -> the other socket.  The splice in completes after the poll,
- * whatever happens (-ECANCELED when the poll failed), so in_armed covers
- * both.
+ * to the poll for room and pipe -> the other socket.  The splice in
+ * completes after the poll, whatever happens (-ECANCELED when the poll
+ * failed), so in_armed covers both; out_armed covers the rest the same
+ * way.
  */
 static void post_pair(struct dp_leg *src)
 {
 	struct dp_sess *s = src->s;
 	struct dp_worker *w = s->w;
-	struct dp_leg *dst = &s->leg[!src->idx];
-	struct io_uring_sqe *wait, *in, *out;
+	struct io_uring_sqe *wait, *in, *room, *out;
 
-	/* All three in one submission, or the link would be cut. */
-	if (io_uring_sq_space_left(&w->ring) < 3)
-		io_uring_submit(&w->ring);
-	if (io_uring_sq_space_left(&w->ring) < 3) {
-		fail(s, "io_uring submission queue full");
+	if (!sq_room(s, 4))
 		return;
-	}
 	wait = io_uring_get_sqe(&w->ring);
 	in = io_uring_get_sqe(&w->ring);
+	room = io_uring_get_sqe(&w->ring);
 	out = io_uring_get_sqe(&w->ring);
 	io_uring_prep_poll_add(wait, src->fd, POLLIN);
 	io_uring_sqe_set_flags(wait, IOSQE_IO_LINK);
@@ -189,8 +221,7 @@ static void post_pair(struct dp_leg *src)
 	io_uring_prep_splice(in, src->fd, -1, src->pipe[1], -1, SPLICE_LEN, SPLICE_F_MOVE);
 	io_uring_sqe_set_flags(in, IOSQE_IO_LINK);
 	io_uring_sqe_set_data64(in, dp_ud(src, OP_SPLICE_IN));
-	io_uring_prep_splice(out, src->pipe[0], -1, dst->fd, -1, SPLICE_LEN, SPLICE_F_MOVE);
-	io_uring_sqe_set_data64(out, dp_ud(src, OP_SPLICE_OUT));
+	prep_out(room, out, src, SPLICE_LEN);
 	src->in_armed = src->out_armed = true;
 }
 
@@ -198,15 +229,11 @@ static void post_pair(struct dp_leg *src)
 static void post_out(struct dp_leg *src)
 {
 	struct dp_sess *s = src->s;
-	struct io_uring_sqe *sqe = dp_get_sqe(s->w);
 
-	if (!sqe) {
-		fail(s, "io_uring submission queue full");
+	if (!sq_room(s, 2))
 		return;
-	}
-	io_uring_prep_splice(sqe, src->pipe[0], -1, s->leg[!src->idx].fd, -1,
-			     (unsigned int)src->in_pipe, SPLICE_F_MOVE);
-	io_uring_sqe_set_data64(sqe, dp_ud(src, OP_SPLICE_OUT));
+	prep_out(io_uring_get_sqe(&s->w->ring), io_uring_get_sqe(&s->w->ring), src,
+		 (unsigned int)src->in_pipe);
 	src->out_armed = true;
 }
 
@@ -471,14 +498,14 @@ void dp_splice_complete(struct dp_leg *l, enum dp_op op, const struct io_uring_c
 
 void dp_splice_end(struct dp_sess *s, bool ok)
 {
-	static const enum dp_op ops[] = { OP_WAIT, OP_SPLICE_IN, OP_SPLICE_OUT, OP_ALERT,
-					  OP_WATCH };
+	static const enum dp_op ops[] = { OP_WAIT, OP_SPLICE_IN, OP_WAIT_OUT, OP_SPLICE_OUT,
+					  OP_ALERT, OP_WATCH };
 	unsigned int k;
 	int i;
 
 	for (i = 0; i < 2; i++) {
 		struct dp_leg *l = &s->leg[i];
-		const bool armed[] = { l->in_armed, l->in_armed, l->out_armed,
+		const bool armed[] = { l->in_armed, l->in_armed, l->out_armed, l->out_armed,
 				       l->alert_armed, l->watch_armed };
 
 		for (k = 0; k < sizeof(ops) / sizeof(ops[0]); k++)
