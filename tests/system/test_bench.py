@@ -128,6 +128,12 @@ def test_bench_through_relay(sluice, bench, tmp_path):
               "--agent", "agent1", "--device", "dev", "--device-port", str(dev_port)]
     got = measure(sluice, bench, target, relay.proc.pid)
     check_stream_results(got)
+    # The relay's CPU per login by thread: the handshakes on the handshake
+    # threads (2 by default on this 2-CPU host, 1 at least), the rest of
+    # the login on the control thread.
+    assert got["login_cpu_control"][1] == "us"
+    assert got["login_cpu_control"][0] > 0, got
+    assert got["login_cpu_handshake"][0] > 0, got
     # The streams logged in as tester; handshake logged in simulated agents
     # it enrolled itself.
     relay.proc.wait_log(r"user tester logged in from", timeout=10)

@@ -186,10 +186,34 @@ static void drain(struct hs_run *h)
 	}
 }
 
+/*
+ * The relay's CPU per login by thread: what stays on the one control
+ * thread bounds the logins a relay takes however many cores handshake.
+ */
+static void report_roles(const uint64_t a[__ROLE_MAX], const uint64_t b[__ROLE_MAX],
+			 unsigned long done)
+{
+	static const char *const names[__ROLE_MAX] = {
+		"control thread", "handshake threads", "data plane", "io-wq", "other"
+	};
+	double us[__ROLE_MAX];
+	int i;
+
+	for (i = 0; i < __ROLE_MAX; i++)
+		us[i] = b[i] > a[i] ? (double)(b[i] - a[i]) / 1e3 / (double)done : 0;
+	bench_info("relay CPU per login: %s %.0f us, %s %.0f us, %s %.0f us, "
+		   "%s %.0f us, %s %.0f us", names[0], us[0], names[1], us[1], names[2],
+		   us[2], names[3], us[3], names[4], us[4]);
+	bench_result("login_cpu_control", us[ROLE_CONTROL], "us", done, NULL);
+	bench_result("login_cpu_handshake", us[ROLE_HANDSHAKE], "us", done, NULL);
+}
+
 int handshake_main(const struct bench_opts *o)
 {
 	struct hs_run h = { .o = o, .epfd = -1 };
 	struct epoll_event evs[256];
+	uint64_t roles_a[__ROLE_MAX], roles_b[__ROLE_MAX];
+	bool have_roles = false;
 	struct bench_sample a, b;
 	struct bench_usage u;
 	struct bconn *conns;
@@ -222,6 +246,8 @@ int handshake_main(const struct bench_opts *o)
 		bench_err("handshake: cannot use --cert %s --key %s", o->cert, o->key);
 		goto out;
 	}
+	if (o->kind == TARGET_SLUICE && o->pid > 0)
+		have_roles = bench_proc_cpu_roles(o->pid, roles_a);
 	bench_sample_take(&a, o->pid);
 	t0 = a.wall_ns;
 	end = t0 + (uint64_t)(o->seconds * 1e9);
@@ -255,6 +281,7 @@ int handshake_main(const struct bench_opts *o)
 	}
 	bench_sample_take(&b, o->pid);
 	bench_usage_between(&a, &b, &u);
+	have_roles = have_roles && bench_proc_cpu_roles(o->pid, roles_b);
 	if (h.failed)
 		bench_info("handshake: %lu of %lu connections failed", h.failed,
 			   h.failed + h.done);
@@ -264,6 +291,8 @@ int handshake_main(const struct bench_opts *o)
 	if (h.done && h.failed * 100 <= h.done) {
 		bench_result("handshake", (double)h.done * 1e9 / (double)(b.wall_ns - t0),
 			     "conn/s", h.done, &u);
+		if (have_roles)
+			report_roles(roles_a, roles_b, h.done);
 		ret = 0;
 	} else {
 		bench_err("handshake: too many failures (%lu failed, %lu done)",

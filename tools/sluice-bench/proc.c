@@ -2,29 +2,57 @@
 /*
  * Readings from /proc: a process's CPU time (the sum over its threads of
  * the first field of /proc/PID/task/TID/schedstat, nanoseconds of run
- * time), the busy share of cpu0 and cpu1 from /proc/stat, and VmRSS from
+ * time), also by the threads' roles (threads that exited between two
+ * readings are missing from the second: io_uring's idle workers go after
+ * a few seconds), the busy share of cpu0 and cpu1 from /proc/stat, and VmRSS from
  * /proc/PID/status.  And the file descriptor limit.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
 #include "bench.h"
 #include "stats.h"
 
-uint64_t bench_proc_cpu_ns(pid_t pid)
+/* The role of a thread of pid, by its name (sluice-relay names its own). */
+static enum bench_role thread_role(pid_t pid, const char *tid)
+{
+	char p[320], comm[32] = "";
+	FILE *f;
+
+	if ((pid_t)atol(tid) == pid)
+		return ROLE_CONTROL;
+	snprintf(p, sizeof(p), "/proc/%d/task/%s/comm", (int)pid, tid);
+	f = fopen(p, "re");
+	if (f) {
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = '\0';
+		fclose(f);
+	}
+	if (!strncmp(comm, "sluice-hs/", 10))
+		return ROLE_HANDSHAKE;
+	if (!strncmp(comm, "sluice-dp/", 10))
+		return ROLE_DATA;
+	if (!strncmp(comm, "iou-wrk-", 8))
+		return ROLE_IOWQ;
+	return ROLE_OTHER;
+}
+
+bool bench_proc_cpu_roles(pid_t pid, uint64_t out[__ROLE_MAX])
 {
 	char path[64];
 	struct dirent *de;
-	uint64_t sum = 0;
+	bool any = false;
 	DIR *d;
 
+	memset(out, 0, sizeof(uint64_t) * __ROLE_MAX);
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	d = opendir(path);
 	if (!d)
-		return 0;
+		return false;
 	while ((de = readdir(d))) {
 		char p[320];
 		unsigned long long ns;
@@ -37,11 +65,25 @@ uint64_t bench_proc_cpu_ns(pid_t pid)
 		f = fopen(p, "re");
 		if (!f)
 			continue;
-		if (fscanf(f, "%llu", &ns) == 1)
-			sum += ns;
+		if (fscanf(f, "%llu", &ns) == 1) {
+			out[thread_role(pid, de->d_name)] += ns;
+			any = true;
+		}
 		fclose(f);
 	}
 	closedir(d);
+	return any;
+}
+
+uint64_t bench_proc_cpu_ns(pid_t pid)
+{
+	uint64_t roles[__ROLE_MAX], sum = 0;
+	int i;
+
+	if (!bench_proc_cpu_roles(pid, roles))
+		return 0;
+	for (i = 0; i < __ROLE_MAX; i++)
+		sum += roles[i];
 	return sum;
 }
 

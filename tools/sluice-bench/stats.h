@@ -46,5 +46,16 @@ void bench_usage_between(const struct bench_sample *a,
 long bench_rss_kib(pid_t pid);
 /* CPU time of every thread of pid in ns, or 0 when unknown. */
 uint64_t bench_proc_cpu_ns(pid_t pid);
+/* What a server's thread does, from its name (sluice-relay's threads). */
+enum bench_role {
+	ROLE_CONTROL = 0,	/* the main thread: sluice-relay's control loop */
+	ROLE_HANDSHAKE,		/* sluice-hs/N */
+	ROLE_DATA,		/* sluice-dp/N */
+	ROLE_IOWQ,		/* iou-wrk-*: io_uring's workers (fsyncs, splices) */
+	ROLE_OTHER,
+	__ROLE_MAX
+};
+/* The same by role, ns; false when unknown. */
+bool bench_proc_cpu_roles(pid_t pid, uint64_t out[__ROLE_MAX]);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <openssl/err.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,12 +20,29 @@
 static const char *log_ident = "sluice";
 static bool log_debug;
 static bool log_syslog;
+/* getpid() is a system call on every line otherwise (glibc caches it no
+ * more); a forked child learns its own. */
+static int log_pid;
+
+static void log_forked(void)
+{
+	log_pid = (int)getpid();
+}
+
+static void log_watch_forks(void)
+{
+	pthread_atfork(NULL, NULL, log_forked);
+}
 
 void sl_log_init(const char *ident, bool debug, bool use_syslog)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
 	log_ident = ident;
 	log_debug = debug;
 	log_syslog = use_syslog;
+	log_pid = (int)getpid();
+	pthread_once(&once, log_watch_forks);
 	if (use_syslog)
 		openlog(ident, LOG_PID, LOG_DAEMON);
 }
@@ -67,7 +85,7 @@ static void log_line(enum sl_log_level level, const char *msg)
 		     "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s[%d]: %s: %s\n",
 		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		     tm.tm_min, tm.tm_sec, (long)tv.tv_usec / 1000, log_ident,
-		     (int)getpid(), level_name(level), msg);
+		     log_pid ? log_pid : (int)getpid(), level_name(level), msg);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof(line)) {

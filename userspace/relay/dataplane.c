@@ -586,8 +586,11 @@ static void *worker_main(void *arg)
 	struct io_uring_cqe *cqe;
 	unsigned int head, seen;
 	struct dp_leg *leg;
+	char name[16];
 	int ret;
 
+	snprintf(name, sizeof(name), "sluice-dp/%u", w->id);
+	pthread_setname_np(pthread_self(), name);
 	ret = ring_setup(w);
 	pthread_mutex_lock(&dp->init_lock);
 	w->init_err = ret;

@@ -50,6 +50,7 @@ static void *worker(void *arg)
 	struct relay_auth_job *j;
 	uint64_t one = 1;
 
+	pthread_setname_np(pthread_self(), "sluice-passwd");
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
 		while (!w->stop && !w->todo)
