@@ -881,7 +881,7 @@ static int sync_level(struct store *st)
 
 	if (q && store_step(st, q) == 1)
 		v = sqlite3_column_int(q, 0);
-	sqlite3_finalize(q);
+	store_done(st, q);
 	return v;
 }
 

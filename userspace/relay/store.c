@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <uthash.h>
 
 #include <openssl/evp.h>
 
@@ -204,20 +205,92 @@ static int bind_args(struct store *s, sqlite3_stmt *st, const char *fmt,
 	return rc == SQLITE_OK ? 0 : store_sqlerr(s, rc, "bind");
 }
 
-static sqlite3_stmt *vstmt(struct store *s, const char *sql, const char *fmt,
-			   va_list ap)
+/*
+ * Prepared statements are kept, by their SQL, and reset for the next use:
+ * parsing the SQL again was a fifth of the control thread's time per agent
+ * login.  A statement is the caller's from store_stmt() to store_done();
+ * the same SQL wanted meanwhile (a nested query) gets one of its own.
+ * SQLite prepares a kept statement again by itself after a schema change.
+ */
+struct store_cached {
+	sqlite3_stmt *st;
+	bool busy;
+	UT_hash_handle hh;	/* by sql */
+	char sql[];
+};
+#define STORE_CACHE_MAX 256	/* distinct statements; the SQL is ours, not built */
+
+static sqlite3_stmt *prepare(struct store *s, const char *sql)
 {
+	struct store_cached *e;
 	sqlite3_stmt *st = NULL;
+	size_t len;
 	int rc;
 
-	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	HASH_FIND_STR(s->cache, sql, e);
+	if (e && !e->busy) {
+		e->busy = true;
+		return e->st;
+	}
+	rc = sqlite3_prepare_v3(s->db, sql, -1, e ? 0 : SQLITE_PREPARE_PERSISTENT, &st, NULL);
 	if (rc != SQLITE_OK) {
 		store_sqlerr(s, rc, "prepare");
 		sqlite3_finalize(st);
 		return NULL;
 	}
+	if (e || HASH_COUNT(s->cache) >= STORE_CACHE_MAX)
+		return st;
+	len = strlen(sql);
+	e = malloc(sizeof(*e) + len + 1);
+	if (!e)
+		return st;
+	memcpy(e->sql, sql, len + 1);
+	e->st = st;
+	e->busy = true;
+	HASH_ADD_KEYPTR(hh, s->cache, e->sql, (unsigned int)len, e);
+	return st;
+}
+
+void store_done(struct store *s, sqlite3_stmt *st)
+{
+	struct store_cached *e;
+	const char *sql;
+
+	if (!st)
+		return;
+	sql = sqlite3_sql(st);
+	HASH_FIND_STR(s->cache, sql ? sql : "", e);
+	if (e && e->st == st) {
+		/* Ends its read or write of the database now, not at the
+		 * next use. */
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		e->busy = false;
+		return;
+	}
+	sqlite3_finalize(st);
+}
+
+static void cache_free(struct store *s)
+{
+	struct store_cached *e, *tmp;
+
+	HASH_ITER(hh, s->cache, e, tmp) {
+		HASH_DEL(s->cache, e);
+		sqlite3_finalize(e->st);
+		free(e);
+	}
+}
+
+static sqlite3_stmt *vstmt(struct store *s, const char *sql, const char *fmt,
+			   va_list ap)
+{
+	sqlite3_stmt *st = prepare(s, sql);
+
+	if (!st)
+		return NULL;
 	if (bind_args(s, st, fmt, ap)) {
-		sqlite3_finalize(st);
+		store_done(s, st);
 		return NULL;
 	}
 	return st;
@@ -265,7 +338,7 @@ int store_run(struct store *s, const char *sql, const char *fmt, ...)
 		;
 	if (!ret)
 		ret = sqlite3_changes(s->db);
-	sqlite3_finalize(st);
+	store_done(s, st);
 	return ret;
 }
 
@@ -301,7 +374,7 @@ int store_rows(struct store *s, sqlite3_stmt *st, size_t size,
 		memset(p, 0, size);
 		row(st, p);
 	}
-	sqlite3_finalize(st);
+	store_done(s, st);
 	if (ret < 0) {
 		free(arr);
 		*n = 0;
@@ -323,11 +396,28 @@ static int exec(struct store *s, const char *sql)
 	return map_rc(rc);
 }
 
+/* One statement, kept prepared: the transaction control of every write,
+ * which sqlite3_exec() would parse every time. */
+static int exec1(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = prepare(s, sql);
+	int rc;
+
+	if (!st)
+		return -EIO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE)
+		store_err(s, map_rc(rc), "%s: %s", sql, sqlite3_errmsg(s->db));
+	store_done(s, st);
+	return rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
 /* Back to syncing every commit, as outside a group. */
 static void batch_full(struct store *s)
 {
 	if (s->batch_apart)
-		sqlite3_exec(s->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+		exec1(s, "PRAGMA synchronous = FULL");
 	s->batch_apart = false;
 }
 
@@ -345,8 +435,8 @@ static int batch_join(struct store *s)
 	/* A log to sync apart exists; which file it is now, store_sync_fd()
 	 * finds when the sync is due (one fstat per group, not two). */
 	s->batch_apart = (s->wal_fd >= 0 || store_sync_fd(s) >= 0) &&
-			 !exec(s, "PRAGMA synchronous = NORMAL");
-	ret = exec(s, "BEGIN IMMEDIATE");
+			 !exec1(s, "PRAGMA synchronous = NORMAL");
+	ret = exec1(s, "BEGIN IMMEDIATE");
 	if (ret) {
 		batch_full(s);
 		return ret;
@@ -385,7 +475,7 @@ int store_batch_end(struct store *s, bool *synced)
 		return store_err(s, -EIO, "the group's transaction was rolled back "
 				 "after an error");
 	}
-	ret = exec(s, "COMMIT");
+	ret = exec1(s, "COMMIT");
 	if (ret)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	batch_full(s);
@@ -421,7 +511,7 @@ int store_tx(struct store *s)
 	ret = batch_join(s);
 	if (ret)
 		return ret;
-	ret = exec(s, s->depth ? "SAVEPOINT sl" : "BEGIN IMMEDIATE");
+	ret = exec1(s, s->depth ? "SAVEPOINT sl" : "BEGIN IMMEDIATE");
 	if (ret)
 		return ret;
 	s->depth++;
@@ -440,15 +530,15 @@ int store_tx_end(struct store *s, int ret)
 	if (ret < 0) {
 		memcpy(why, s->why, sizeof(why));
 		if (s->depth) {
-			exec(s, "ROLLBACK TO sl");
-			exec(s, "RELEASE sl");
+			exec1(s, "ROLLBACK TO sl");
+			exec1(s, "RELEASE sl");
 		} else {
-			exec(s, "ROLLBACK");
+			exec1(s, "ROLLBACK");
 		}
 		memcpy(s->why, why, sizeof(why));
 		return ret;
 	}
-	err = exec(s, s->depth ? "RELEASE sl" : "COMMIT");
+	err = exec1(s, s->depth ? "RELEASE sl" : "COMMIT");
 	if (err) {
 		if (!s->depth)
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -489,7 +579,7 @@ static int pragma_int(struct store *s, const char *sql, int64_t *v)
 	} else if (!ret) {
 		ret = store_err(s, -EIO, "%s returned nothing", sql);
 	}
-	sqlite3_finalize(st);
+	store_done(s, st);
 	return ret;
 }
 
@@ -620,6 +710,7 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	cache_free(s);
 	sqlite3_close(s->db);
 	if (s->wal_fd >= 0)
 		close(s->wal_fd);
@@ -654,7 +745,7 @@ int store_meta_get(struct store *s, const char *key, char *value, size_t len)
 	} else if (!ret) {
 		ret = store_err(s, -ENOENT, "no setting %s", key);
 	}
-	sqlite3_finalize(st);
+	store_done(s, st);
 	return ret;
 }
 

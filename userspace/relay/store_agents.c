@@ -84,7 +84,7 @@ int64_t store_agent_id(struct store *s, const char *name)
 		id = sqlite3_column_int64(st, 0);
 	else
 		id = ret ? ret : store_err(s, -ENOENT, "no agent %s", name);
-	sqlite3_finalize(st);
+	store_done(s, st);
 	return id;
 }
 
@@ -138,7 +138,7 @@ static int get_one(struct store *s, const char *where, const char *key,
 	} else if (!ret) {
 		ret = store_err(s, -ENOENT, "no agent %s", key);
 	}
-	sqlite3_finalize(st);
+	store_done(s, st);
 	return ret;
 }
 
@@ -293,7 +293,7 @@ int store_agent_secondary_check(struct store *s, const char *name,
 					"a stale secondary id", name);
 		}
 	}
-	sqlite3_finalize(st);
+	store_done(s, st);
 	return ret;
 }
 

@@ -70,7 +70,7 @@ int store_cert_get(struct store *s, const char *serial, struct store_cert *out)
 		ret = store_err(s, -ENOENT, "no certificate with serial %s",
 				serial);
 	}
-	sqlite3_finalize(st);
+	store_done(s, st);
 	return ret;
 }
 

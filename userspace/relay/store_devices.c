@@ -117,7 +117,7 @@ int store_device_approve(struct store *s, const char *agent, const char *name,
 			ret = store_err(s, -ENOENT, "agent %s reports no device "
 					"%s: give its host and ports", agent, name);
 		}
-		sqlite3_finalize(st);
+		store_done(s, st);
 		if (ret)
 			goto out;
 	}

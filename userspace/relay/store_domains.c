@@ -22,7 +22,7 @@ int64_t store_domain_id(struct store *s, const char *path)
 		id = sqlite3_column_int64(st, 0);
 	else
 		id = ret ? ret : store_err(s, -ENOENT, "no domain %s", path);
-	sqlite3_finalize(st);
+	store_done(s, st);
 	return id;
 }
 

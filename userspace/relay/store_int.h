@@ -23,6 +23,7 @@ struct store {
 	bool dv_seen;
 	unsigned char key[32];		/* secret.key, once loaded */
 	bool key_loaded;
+	struct store_cached *cache;	/* prepared statements, by SQL */
 };
 
 /* Sets the reason; returns err.  store_sqlerr also maps SQLite's code. */
@@ -33,11 +34,13 @@ int store_sqlerr(struct store *s, int rc, const char *what);
 /*
  * Statements bound from a format: 't' text (NULL binds NULL), 'i' int64,
  * 'b' blob (pointer, then int length).  store_stmt returns a prepared and
- * bound statement (sqlite3_finalize it) or NULL; store_step gives 1 for a
- * row, 0 when done, -errno; store_run runs a statement to its end and
- * returns the number of rows changed or -errno.
+ * bound statement or NULL; store_done gives it back (never
+ * sqlite3_finalize: it may be the cache's); store_step gives 1 for a row,
+ * 0 when done, -errno; store_run runs a statement to its end and returns
+ * the number of rows changed or -errno.
  */
 sqlite3_stmt *store_stmt(struct store *s, const char *sql, const char *fmt, ...);
+void store_done(struct store *s, sqlite3_stmt *st);
 int store_step(struct store *s, sqlite3_stmt *st);
 int store_run(struct store *s, const char *sql, const char *fmt, ...);
 /* Copies column i's text (or "" for NULL) into buf. */

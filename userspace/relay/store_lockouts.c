@@ -71,7 +71,7 @@ int store_lockout_fail(struct store *s, enum store_lock_kind kind,
 		until = sqlite3_column_int64(st, 2);
 		ret = 0;
 	}
-	sqlite3_finalize(st);
+	store_done(s, st);
 	if (ret < 0)
 		goto out;
 	if (until > now)	/* locked already: nothing more to count */
@@ -116,7 +116,7 @@ int store_lockout_check(struct store *s, enum store_lock_kind kind,
 	ret = store_step(s, st);
 	if (ret == 1 && until)
 		*until = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	store_done(s, st);
 	return ret;
 }
 

@@ -105,7 +105,7 @@ int store_token_consume(struct store *s, const char *token,
 	} else if (!ret) {
 		ret = store_err(s, -ENOENT, "unknown join token");
 	}
-	sqlite3_finalize(st);
+	store_done(s, st);
 	if (ret)
 		goto out;
 	ret = store_run(s, "UPDATE join_tokens SET used_at = ?, used_by = ? "

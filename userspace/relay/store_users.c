@@ -62,7 +62,7 @@ int64_t store_user_id(struct store *s, const char *name)
 		id = sqlite3_column_int64(st, 0);
 	else
 		id = ret ? ret : store_err(s, -ENOENT, "no user %s", name);
-	sqlite3_finalize(st);
+	store_done(s, st);
 	return id;
 }
 
@@ -116,7 +116,7 @@ int store_user_get(struct store *s, const char *name, struct store_user *out)
 	} else if (!ret) {
 		ret = store_err(s, -ENOENT, "no user %s", name);
 	}
-	sqlite3_finalize(st);
+	store_done(s, st);
 	return ret;
 }
 
@@ -172,7 +172,7 @@ int store_user_get_password(struct store *s, const char *name, char *phc,
 	} else if (!ret) {
 		ret = store_err(s, -ENOENT, "no user %s", name);
 	}
-	sqlite3_finalize(st);
+	store_done(s, st);
 	return ret;
 }
 
@@ -302,7 +302,7 @@ int store_user_totp_get(struct store *s, const char *name,
 				     secret, len) :
 			    store_err(s, -ENOENT, "user %s has no TOTP", name);
 	}
-	sqlite3_finalize(st);
+	store_done(s, st);
 	return ret;
 }
 
