@@ -581,6 +581,47 @@ static void test_two_writers(void **state)
 	assert_int_equal(res.lines, 4);
 }
 
+static void *late_writer(void *arg)
+{
+	write_rec(arg, "user_add", "late", utc(2030, 1, 1, 12, 0, 9));
+	return NULL;
+}
+
+/* A group keeps the file lock from its first record to its end: another
+ * writer's record (an operator subcommand's) waits, then chains after the
+ * whole group. */
+static void test_group_keeps_the_lock(void **state)
+{
+	struct fixture *f = *state;
+	struct sl_audit_verify_result res;
+	struct sl_audit *a = open_log(f->path), *b = open_log(f->path);
+	char text[4096];
+	pthread_t t;
+	FILE *fp;
+	size_t n;
+
+	sl_audit_defer_sync(a, true);
+	write_rec(a, "login", "g1", utc(2030, 1, 1, 12, 0, 0));
+	assert_int_equal(pthread_create(&t, NULL, late_writer, b), 0);
+	usleep(200 * 1000);	/* b is waiting for the lock by now */
+	write_rec(a, "login", "g2", utc(2030, 1, 1, 12, 0, 1));
+	assert_true(sl_audit_take_sync(a));
+	sl_audit_defer_sync(a, false);	/* the group ends: b goes on */
+	pthread_join(t, NULL);
+	sl_audit_close(b);
+	sl_audit_close(a);
+	assert_int_equal(sl_audit_verify(f->path, &res, NULL, NULL), 0);
+	assert_int_equal(res.lines, 3);
+	assert_int_equal(res.breaks, 0);
+	fp = fopen(f->path, "r");
+	assert_non_null(fp);
+	n = fread(text, 1, sizeof(text) - 1, fp);
+	fclose(fp);
+	text[n] = '\0';
+	assert_non_null(strstr(text, "g1"));
+	assert_true(strstr(text, "g2") < strstr(text, "late"));
+}
+
 #define RACE_RECORDS 40
 
 static void *race_writer(void *arg)
@@ -1106,6 +1147,7 @@ int main(void)
 		T(test_truncated_file),
 		T(test_appended_garbage),
 		T(test_reopen_continues_chain),
+		T(test_group_keeps_the_lock),
 		T(test_two_writers),
 		T(test_concurrent_writers),
 		T(test_recovery_after_truncation),

@@ -13,7 +13,10 @@
  * unless the caller groups records (sl_audit_defer_sync): then one
  * fdatasync() by the caller covers every record written since the last
  * (sl_audit_take_sync), and the caller acknowledges them only after it
- * (the relay's group commit).
+ * (the relay's group commit).  A group also keeps the file lock from its
+ * first record to its end, so its later records need no flock() and
+ * fstat() each; another process's append waits for the group's end (one
+ * turn of the relay's loop).
  * A short write is cut back with ftruncate(), so no half line is left
  * behind by a full disk.  A crash in the middle can still leave one; the
  * next open finds it and writes a recovery record (see sync_tail()).
@@ -46,6 +49,7 @@ struct sl_audit {
 	struct audit_fwd *fwd;
 	bool defer_sync;		/* the caller does the fdatasync */
 	bool unsynced;			/* records written since the last one */
+	bool held;			/* the file lock, kept for the group */
 	char line[SL_AUDIT_LINE_MAX];
 };
 
@@ -458,6 +462,32 @@ void sl_audit_close(struct sl_audit *a)
 	free(a);
 }
 
+/* The file lock for one record: taken now, or kept from an earlier record
+ * of the caller's group, so that nobody appended since. */
+static int acquire(struct sl_audit *a, off_t *size)
+{
+	int err;
+
+	if (a->held) {
+		*size = a->end;
+		return 0;
+	}
+	err = lock_file(a, size);
+	if (!err && a->defer_sync)
+		a->held = true;
+	return err;
+}
+
+/* After the record: a group keeps the lock, unless the write failed (the
+ * next record then reads the file's end again). */
+static void release(struct sl_audit *a, int err)
+{
+	if (a->held && a->defer_sync && !err)
+		return;
+	a->held = false;
+	unlock_file(a);
+}
+
 int sl_audit_write(struct sl_audit *a, const struct sl_audit_record *r)
 {
 	off_t size;
@@ -466,10 +496,10 @@ int sl_audit_write(struct sl_audit *a, const struct sl_audit_record *r)
 	if (!a || !r)
 		return -EINVAL;
 	pthread_mutex_lock(&a->lock);
-	err = lock_file(a, &size);
+	err = acquire(a, &size);
 	if (!err) {
 		err = write_locked(a, size, r);
-		unlock_file(a);
+		release(a, err);
 	}
 	pthread_mutex_unlock(&a->lock);
 	return err;
@@ -481,6 +511,10 @@ void sl_audit_defer_sync(struct sl_audit *a, bool on)
 		return;
 	pthread_mutex_lock(&a->lock);
 	a->defer_sync = on;
+	if (!on && a->held) {
+		a->held = false;
+		unlock_file(a);
+	}
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -528,7 +562,7 @@ int sl_audit_tick(struct sl_audit *a, time_t now)
 		audit_fwd_poll(a->fwd);
 	if (utc_day(now) <= utc_day(a->last_time))
 		goto out;
-	err = lock_file(a, &size);
+	err = acquire(a, &size);
 	if (err)
 		goto out;
 	/* Another process may have written today meanwhile. */
@@ -548,7 +582,7 @@ int sl_audit_tick(struct sl_audit *a, time_t now)
 			r.when.tv_nsec = 1;	/* {0, 0} would mean "now" */
 		err = write_locked(a, size, &r);
 	}
-	unlock_file(a);
+	release(a, err);
 out:
 	pthread_mutex_unlock(&a->lock);
 	return err;
