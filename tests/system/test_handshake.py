@@ -48,13 +48,13 @@ def listeners(port):
     return n
 
 
-def tls_handshake(port):
+def tls_handshake(port, host="127.0.0.1"):
     """A full TLS handshake with the relay (no certificate: it asks for one
     but requires none), then close."""
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    with socket.create_connection(("127.0.0.1", port), timeout=20) as raw:
+    with socket.create_connection((host, port), timeout=20) as raw:
         with ctx.wrap_socket(raw) as s:
             return s.version()
 
@@ -100,6 +100,20 @@ def test_threads_share_the_port(sluice, echo_device):
     assert wait_metric(relay, "sluice_handshakes_total", before + 60) >= before + 60
 
     relays_a_session(sluice, relay, echo_device, harness.pattern_bytes(200 * 1024, "hs"))
+
+
+def test_every_listen_address(sluice):
+    """Each thread listens on every listen address: IPv4 and IPv6 alike."""
+    v6 = harness.free_port()
+    relay = sluice.start_relay(extra="handshake_threads = 2\nlisten = [::1]:%d\n" % v6)
+    relay.proc.wait_log(r"listening on \[::1\]:%d \(2 handshake threads, SO_REUSEPORT\)"
+                        % v6)
+    assert listeners(relay.port) == 2
+    before = metrics(relay)["sluice_handshakes_total"]
+    for _ in range(10):
+        assert tls_handshake(v6, "::1").startswith("TLSv1.")
+        assert tls_handshake(relay.port).startswith("TLSv1.")
+    assert wait_metric(relay, "sluice_handshakes_total", before + 20) >= before + 20
 
 
 @pytest.mark.parametrize("threads", [0, 2])

@@ -20,7 +20,6 @@
  * orders the handover, so its SSL moves with all its state.
  */
 #include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -257,15 +256,15 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
-/* Listeners for every thread: the first binds (and learns a port 0's
- * number), the others join its SO_REUSEPORT group. */
+/* Listeners for every thread: one SO_REUSEPORT group per listen address
+ * (the configuration gives every address a port of its own, never 0). */
 static int listen_all(struct relay_hs *hs, char *why, size_t whylen)
 {
 	struct relay *r = hs->r;
 	unsigned int i, k;
 
 	for (i = 0; i < r->cfg.nlisten; i++) {
-		struct relay_listen *l = &r->cfg.listen[i];
+		const struct relay_listen *l = &r->cfg.listen[i];
 
 		for (k = 0; k < hs->n; k++) {
 			int fd = sl_tcp_listen_opt(l->host, l->port, true, why, whylen);
@@ -273,15 +272,6 @@ static int listen_all(struct relay_hs *hs, char *why, size_t whylen)
 			if (fd < 0)
 				return fd;
 			hs->t[k].listen_fd[i] = fd;
-			if (!l->port) {
-				struct sockaddr_storage ss;
-				socklen_t sl = sizeof(ss);
-
-				getsockname(fd, (struct sockaddr *)&ss, &sl);
-				l->port = ntohs(ss.ss_family == AF_INET6 ?
-						((struct sockaddr_in6 *)&ss)->sin6_port :
-						((struct sockaddr_in *)&ss)->sin_port);
-			}
 		}
 		sl_log_info("listening on %s%s%s:%u (%u handshake threads, SO_REUSEPORT)",
 			    strchr(l->host, ':') ? "[" : "", l->host,
