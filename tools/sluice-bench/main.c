@@ -78,7 +78,8 @@ static const struct command commands[] = {
 	  "upload --bytes through each of --sessions streams at once: MiB/s" },
 	{ "handshake", handshake_main, true, false,
 	  "new connections with a full TLS handshake and first exchange (sluice:\n"
-	  "             an enrolled agent's mutual TLS and HELLO): conn/s" },
+	  "             an enrolled agent's mutual TLS and HELLO): conn/s; with --pid,\n"
+	  "             sluice: the relay's CPU per login by thread, us" },
 	{ "setup", setup_main, true, true,
 	  "--count streams one by one: OPEN (or connect) to the first device byte, ms" },
 	{ "pingpong", pingpong_main, true, true,
