@@ -12,6 +12,7 @@ counted, and a reloaded handshake_timeout reaches the threads.
                                                  control loop: the rest
 """
 
+import os
 import socket
 import ssl
 import subprocess
@@ -161,3 +162,38 @@ def test_reloaded_timeout_reaches_the_threads(sluice):
         t0 = time.monotonic()
         harness.wait_closed(s, timeout=20)
         assert time.monotonic() - t0 < 10
+
+
+@pytest.mark.parametrize("threads", [0, 2])
+def test_out_of_descriptors(sluice, echo_device, threads):
+    """Connections beyond the relay's descriptor limit: it says so, pauses
+    accepting instead of spinning or dying, and takes connections again
+    once descriptors are free; a login works after, under the same limit."""
+    extra = "handshake_threads = %d\nhandshake_timeout = 60s\n" % threads
+    # What the relay holds with one agent, measured on a first one (the
+    # limit must be there from the start: io_uring's accept takes the
+    # limit in force when it is posted).
+    probe = sluice.start_relay(extra=extra)
+    sluice.start_agent(probe, devices={"plc": str(echo_device.port)})
+    used = len(os.listdir("/proc/%d/fd" % probe.proc.pid))
+    probe.proc.stop()
+    limit = used + 8
+    sluice.prefix = ["prlimit", "--nofile=%d:%d" % (limit, limit), "--"]
+    try:
+        relay = sluice.start_relay(extra=extra)
+    finally:
+        sluice.prefix = []
+    sluice.start_agent(relay, devices={"plc": str(echo_device.port)}, name="agent2")
+    mark = relay.proc.mark()
+    held = [socket.create_connection(("127.0.0.1", relay.port), timeout=20)
+            for _ in range(24)]
+    try:
+        relay.proc.wait_log(r"accept: Too many open files; pausing new connections",
+                            timeout=30, since=mark)
+        assert relay.proc.alive()
+    finally:
+        for s in held:
+            s.close()
+    _, lport = sluice.forward(relay, "agent2/plc:%d" % echo_device.port)
+    with harness.connect(lport) as s:
+        assert harness.echo_roundtrip(s, b"after the limit") == b"after the limit"
