@@ -4,8 +4,8 @@
  * the first field of /proc/PID/task/TID/schedstat, nanoseconds of run
  * time), also by the threads' roles (threads that exited between two
  * readings are missing from the second: io_uring's idle workers go after
- * a few seconds), the busy share of cpu0 and cpu1 from /proc/stat, and VmRSS from
- * /proc/PID/status.  And the file descriptor limit.
+ * a few seconds), the busy share of cpu0 and cpu1 from /proc/stat, and
+ * VmRSS from /proc/PID/status.  And the file descriptor limit.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -286,3 +286,10 @@ int relay_config_load(struct relay_config *cfg, const char *path, char *err,
 			    path, cfg->metrics.host);
 	return 0;
 }
+
+void relay_listen_str(const struct relay_listen *l, char *out, size_t len)
+{
+	bool v6 = strchr(l->host, ':') != NULL;
+
+	snprintf(out, len, "%s%s%s:%u", v6 ? "[" : "", l->host, v6 ? "]" : "", l->port);
+}

@@ -76,13 +76,6 @@ struct nl_msg *relay_ctl_session_kill(struct relay *r, struct relay_ctl_req *q,
 
 typedef void (*fmt_fn)(const struct relay_config *cfg, char *out, size_t len);
 
-static void fmt_listen_one(const struct relay_listen *l, char *out, size_t len)
-{
-	bool v6 = strchr(l->host, ':') != NULL;
-
-	snprintf(out, len, "%s%s%s:%u", v6 ? "[" : "", l->host, v6 ? "]" : "", l->port);
-}
-
 static void fmt_listen(const struct relay_config *cfg, char *out, size_t len)
 {
 	char one[300];
@@ -91,7 +84,7 @@ static void fmt_listen(const struct relay_config *cfg, char *out, size_t len)
 
 	out[0] = '\0';
 	for (i = 0; i < cfg->nlisten && used < len; i++) {
-		fmt_listen_one(&cfg->listen[i], one, sizeof(one));
+		relay_listen_str(&cfg->listen[i], one, sizeof(one));
 		used += (size_t)snprintf(out + used, len - used, "%s%s", i ? ", " : "", one);
 	}
 }
@@ -124,7 +117,7 @@ static void fmt_blocklist(const struct relay_config *cfg, char *out, size_t len)
 static void fmt_metrics(const struct relay_config *cfg, char *out, size_t len)
 {
 	if (cfg->metrics_on)
-		fmt_listen_one(&cfg->metrics, out, len);
+		relay_listen_str(&cfg->metrics, out, len);
 	else
 		snprintf(out, len, "off");
 }

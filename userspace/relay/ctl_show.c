@@ -21,13 +21,6 @@
 
 typedef char agent_key[SLUICE_NAME_MAX + 1];
 
-static void listen_str(const struct relay_listen *l, char *out, size_t len)
-{
-	bool v6 = strchr(l->host, ':') != NULL;
-
-	snprintf(out, len, "%s%s%s:%u", v6 ? "[" : "", l->host, v6 ? "]" : "", l->port);
-}
-
 struct nl_msg *relay_ctl_status(struct relay *r, struct relay_ctl_req *q,
 				const struct sl_msg_in *m)
 {
@@ -65,13 +58,13 @@ struct nl_msg *relay_ctl_status(struct relay *r, struct relay_ctl_req *q,
 	if (!ls)
 		goto err;
 	for (i = 0; i < r->cfg.nlisten; i++) {
-		listen_str(&r->cfg.listen[i], addr, sizeof(addr));
+		relay_listen_str(&r->cfg.listen[i], addr, sizeof(addr));
 		if (nla_put_string(msg, 0, addr))
 			goto err;
 	}
 	nla_nest_end(msg, ls);
 	if (r->cfg.metrics_on) {
-		listen_str(&r->cfg.metrics, addr, sizeof(addr));
+		relay_listen_str(&r->cfg.metrics, addr, sizeof(addr));
 		if (nla_put_string(msg, SLUICE_STATUS_A_METRICS, addr))
 			goto err;
 	}

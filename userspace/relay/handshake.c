@@ -86,12 +86,18 @@ static void hand_over(struct relay_hs *hs, struct relay_conn *c,
 		sl_log_errno(errno, "handshake eventfd");
 }
 
-static void drop(struct hs_thread *t, struct relay_conn *c)
+/* The thread is done with c: handed over, or dropped. */
+static void detach(struct hs_thread *t, struct relay_conn *c)
 {
 	LIST_REMOVE(c, link);
 	relay_watch_del(t->watch, c->fd);
-	relay_conn_discard(c);
 	atomic_fetch_sub(&t->hs->pending, 1);
+}
+
+static void drop(struct hs_thread *t, struct relay_conn *c)
+{
+	detach(t, c);
+	relay_conn_discard(c);
 }
 
 static void step(struct hs_thread *t, struct relay_conn *c)
@@ -111,13 +117,11 @@ static void step(struct hs_thread *t, struct relay_conn *c)
 		drop(t, c);
 		return;
 	}
-	LIST_REMOVE(c, link);
-	relay_watch_del(t->watch, c->fd);
+	detach(t, c);
 	/* Until the control loop adopts it, last_rx_ms carries the end of
 	 * the handshake; deadline_ms stays, for the first message. */
 	c->last_rx_ms = t->now_ms;
 	hand_over(t->hs, c, 0);
-	atomic_fetch_sub(&t->hs->pending, 1);
 }
 
 static void set_accepting(struct hs_thread *t, bool on)
@@ -261,6 +265,7 @@ static void *thread_main(void *arg)
 static int listen_all(struct relay_hs *hs, char *why, size_t whylen)
 {
 	struct relay *r = hs->r;
+	char addr[300];
 	unsigned int i, k;
 
 	for (i = 0; i < r->cfg.nlisten; i++) {
@@ -273,9 +278,9 @@ static int listen_all(struct relay_hs *hs, char *why, size_t whylen)
 				return fd;
 			hs->t[k].listen_fd[i] = fd;
 		}
-		sl_log_info("listening on %s%s%s:%u (%u handshake threads, SO_REUSEPORT)",
-			    strchr(l->host, ':') ? "[" : "", l->host,
-			    strchr(l->host, ':') ? "]" : "", l->port, hs->n);
+		relay_listen_str(l, addr, sizeof(addr));
+		sl_log_info("listening on %s (%u handshake threads, SO_REUSEPORT)", addr,
+			    hs->n);
 	}
 	return 0;
 }

@@ -21,6 +21,7 @@
 int relay_http_init(struct relay *r, char *why, size_t whylen)
 {
 	const struct relay_listen *l = &r->cfg.metrics;
+	char addr[300];
 	int ret;
 
 	r->metrics_fd = -1;
@@ -34,8 +35,8 @@ int relay_http_init(struct relay *r, char *why, size_t whylen)
 		snprintf(why, whylen, "io_uring: %s", strerror(-ret));
 		return ret;
 	}
-	sl_log_info("metrics on http://%s%s%s:%u/metrics", strchr(l->host, ':') ? "[" : "",
-		    l->host, strchr(l->host, ':') ? "]" : "", l->port);
+	relay_listen_str(l, addr, sizeof(addr));
+	sl_log_info("metrics on http://%s/metrics", addr);
 	return 0;
 }
 

@@ -62,6 +62,7 @@ static void dataplane_init(struct relay *r)
 
 int relay_loop_init(struct relay *r, char *why, size_t whylen)
 {
+	char addr[300];
 	sigset_t mask;
 	unsigned int i;
 	int ret;
@@ -85,8 +86,8 @@ int relay_loop_init(struct relay *r, char *why, size_t whylen)
 			return fd;
 		r->listen_fd[r->nlisten++] = fd;
 		relay_watch_accept(r->watch, i, fd, true);
-		sl_log_info("listening on %s%s%s:%u", strchr(l->host, ':') ? "[" : "",
-			    l->host, strchr(l->host, ':') ? "]" : "", l->port);
+		relay_listen_str(l, addr, sizeof(addr));
+		sl_log_info("listening on %s", addr);
 	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);

@@ -345,6 +345,8 @@ int relay_access(const struct relay_grants *g, const struct relay_agent *a,
 
 /* config.c */
 void relay_config_defaults(struct relay_config *cfg);
+/* HOST:PORT, [HOST]:PORT for IPv6, as the configuration writes it. */
+void relay_listen_str(const struct relay_listen *l, char *out, size_t len);
 int relay_config_load(struct relay_config *cfg, const char *path, char *err,
 		      size_t errlen);
 

@@ -11,13 +11,14 @@
  * kernel.
  *
  * One pair in flight per direction, headed by a poll for a readable
- * record, the splice out by a poll for room (prep_out).  The first splice asks for one record's worth (SPLICE_LEN):
- * kernel TLS splices at most one record per call, and io_uring breaks a
- * link when a splice moves less than asked, so a full record runs both
- * splices in one submission, and after a short one the second is
- * cancelled and posted again for what the pipe holds.  The pipe is empty
- * whenever a first splice is posted, so it never fills, and the sender is
- * held back by TCP when the receiver is slow, as on the userspace path.
+ * record, the splice out by a poll for room (prep_out).  The first splice
+ * asks for one record's worth (SPLICE_LEN): kernel TLS splices at most one
+ * record per call, and io_uring breaks a link when a splice moves less
+ * than asked, so a full record runs both splices in one submission, and
+ * after a short one the second is cancelled and posted again for what the
+ * pipe holds.  The pipe is empty whenever a first splice is posted, so it
+ * never fills, and the sender is held back by TCP when the receiver is
+ * slow, as on the userspace path.
  *
  * The sockets are made blocking at hand-over: io_uring runs splice in its
  * worker threads, where a non-blocking socket would return EAGAIN instead
@@ -25,10 +26,10 @@
  * (it completes when a record, EOF or an error is there) keeps an idle
  * direction off the io-wq threads, and the poll for room one whose reader
  * stalls: only a splice that has something to move, and room for it,
- * holds one.  The poll's own
- * completion is ignored: the splice after it always completes later, and
- * says everything.  (Not IOSQE_CQE_SKIP_SUCCESS: when a skip-success head
- * fails, the requests linked to it complete without any CQE.)
+ * holds one.  The polls' own completions are ignored: the splice after
+ * each always completes later, and says everything.  (Not
+ * IOSQE_CQE_SKIP_SUCCESS: when a skip-success head fails, the requests
+ * linked to it complete without any CQE.)
  *
  * Non-data records.  Splice refuses a record that is not application
  * data with EINVAL and leaves it queued (EIO, what recv without a control

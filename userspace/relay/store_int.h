@@ -57,7 +57,7 @@ int64_t store_domain_id(struct store *s, const char *path);
 int64_t store_agent_id(struct store *s, const char *name);
 int64_t store_user_id(struct store *s, const char *name);
 
-/* Every row of st (NULL: -EIO), finalized here, into a malloc'd array of
+/* Every row of st (NULL: -EIO), given back here, into a malloc'd array of
  * size-byte elements, each zeroed and filled by row(st, element): 0 with
  * *out and *n (the caller frees *out), or -errno with *out NULL, *n 0. */
 int store_rows(struct store *s, sqlite3_stmt *st, size_t size,
