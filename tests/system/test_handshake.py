@@ -135,10 +135,9 @@ def test_silent_and_garbage_connections(sluice, echo_device, threads):
         garbage.sendall(b"GET / HTTP/1.0\r\n\r\n" + b"x" * 200)
         harness.wait_closed(garbage, timeout=10)
         assert wait_metric(relay, 'sluice_handshake_failures_total{reason="tls"}', 1) == 1
-        t0 = time.monotonic()
-        harness.wait_closed(silent, timeout=10)
-        waited = time.monotonic() - t0
-        assert waited < 5, waited
+        # Closed by the 1.5 s timeout (the wait's deadline, not a timing
+        # measurement: the same 5 s bound as before), and counted as one.
+        harness.wait_closed(silent, timeout=5)
         assert wait_metric(relay, 'sluice_handshake_failures_total{reason="timeout"}', 1) == 1
         assert metrics(relay)["sluice_connections_pending"] == 0
     finally:
@@ -159,9 +158,10 @@ def test_reloaded_timeout_reaches_the_threads(sluice):
     assert r.returncode == 0, r.stderr
     assert "handshake_timeout" in r.stdout
     with socket.create_connection(("127.0.0.1", relay.port), timeout=20) as s:
-        t0 = time.monotonic()
-        harness.wait_closed(s, timeout=20)
-        assert time.monotonic() - t0 < 10
+        # Within 10 s, where the old 60 s would not have closed it, and as
+        # a handshake timeout.
+        harness.wait_closed(s, timeout=10)
+    assert wait_metric(relay, 'sluice_handshake_failures_total{reason="timeout"}', 1) == 1
 
 
 @pytest.mark.parametrize("threads", [0, 2])
