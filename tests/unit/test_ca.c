@@ -538,6 +538,146 @@ static void test_mtls(void **state)
 	sl_ca_free(agents);
 }
 
+/* One record from one end to the other: the traffic keys still agree. */
+static void exchange(SSL *from, SSL *to, const char *msg)
+{
+	char buf[64];
+	int n = 0, i;
+
+	assert_int_equal(SSL_write(from, msg, (int)strlen(msg)), (int)strlen(msg));
+	for (i = 0; i < 100; i++) {
+		n = SSL_read(to, buf, sizeof(buf));
+		if (n > 0)
+			break;
+		assert_int_equal(SSL_get_error(to, n), SSL_ERROR_WANT_READ);
+	}
+	assert_int_equal(n, (int)strlen(msg));
+	assert_memory_equal(buf, msg, (size_t)n);
+}
+
+static int freed;
+
+/* Counts the certificates freed that carry &freed as their ex_data. */
+static void count_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
+		       long argl, void *argp)
+{
+	(void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+	if (ptr == &freed)
+		freed++;
+}
+
+/*
+ * A logged-in agent's connection: its certificate is freed once the relay
+ * forgets the peer, and the connection goes on (data both ways, key
+ * updates both ways, the same cipher).  Without keep_no_chain the verified
+ * chain still holds the certificate.
+ */
+static void forget_peer(X509 *cert, EVP_PKEY *key, X509_STORE *st,
+			bool keep_no_chain, SSL_CTX **spare)
+{
+	int idx = X509_get_ex_new_index(0, NULL, NULL, NULL, count_free);
+	SSL_CTX *sctx, *cctx;
+	const char *cipher;
+	struct sl_cert_info info;
+	SSL *srv, *cli;
+	int sv[2];
+	X509 *peer;
+
+	assert_true(sl_tls_identity_ensure(dir, why, sizeof(why)) >= 0);
+	sctx = sl_tls_server_ctx(path("relay.key"), path("relay.crt"), why,
+				 sizeof(why));
+	assert_non_null(sctx);
+	assert_int_equal(sl_ca_ctx_verify_peers(sctx, st, true), 0);
+	if (keep_no_chain)
+		sl_tls_server_keep_no_chain(sctx);
+	cctx = sl_tls_client_ctx(why, sizeof(why));
+	assert_non_null(cctx);
+	assert_int_equal(SSL_CTX_use_certificate(cctx, cert), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey(cctx, key), 1);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv),
+			 0);
+	srv = SSL_new(sctx);
+	cli = SSL_new(cctx);
+	SSL_set_fd(srv, sv[0]);
+	SSL_set_fd(cli, sv[1]);
+	SSL_set_accept_state(srv);
+	SSL_set_connect_state(cli);
+	assert_int_equal(handshake(srv, cli), 1);
+	/* Verified as before. */
+	assert_int_equal(sl_ca_peer_info(srv, &info), 0);
+	assert_string_equal(info.cn, "plant1");
+	assert_int_equal(SSL_get0_verified_chain(srv) == NULL, keep_no_chain);
+	peer = SSL_get0_peer_certificate(srv);
+	assert_non_null(peer);
+	assert_int_equal(X509_set_ex_data(peer, idx, &freed), 1);
+	cipher = SSL_get_cipher_name(srv);
+
+	freed = 0;
+	assert_int_equal(sl_tls_forget_peer(srv, spare), 0);
+	assert_null(SSL_get0_peer_certificate(srv));
+	assert_int_equal(freed, keep_no_chain ? 1 : 0);
+	assert_string_equal(SSL_get_cipher_name(srv), cipher);
+	assert_int_equal(SSL_version(srv), TLS1_3_VERSION);
+	assert_int_equal(sl_ca_peer_info(srv, &info), -ENOENT);
+
+	exchange(srv, cli, "after forgetting");
+	exchange(cli, srv, "and back");
+	assert_int_equal(SSL_key_update(srv, SSL_KEY_UPDATE_REQUESTED), 1);
+	exchange(srv, cli, "new server keys");
+	exchange(cli, srv, "new client keys, as asked");
+	assert_int_equal(SSL_key_update(cli, SSL_KEY_UPDATE_REQUESTED), 1);
+	exchange(cli, srv, "client updates");
+	exchange(srv, cli, "server follows");
+	assert_int_equal(SSL_shutdown(srv), 0);
+	assert_int_equal(SSL_shutdown(cli), 0);
+	assert_int_equal(SSL_shutdown(srv), 1);
+
+	SSL_free(srv);
+	SSL_free(cli);
+	close(sv[0]);
+	close(sv[1]);
+	SSL_CTX_free(sctx);
+	SSL_CTX_free(cctx);
+	if (!keep_no_chain)
+		assert_int_equal(freed, 1);	/* with the connection */
+	CRYPTO_free_ex_index(CRYPTO_EX_INDEX_X509, idx);
+}
+
+static void test_forget_peer(void **state)
+{
+	struct sl_ca *agents = agent_ca();
+	const char *paths[1];
+	SSL_CTX *spare = NULL;
+	X509_STORE *st;
+	unsigned char *der;
+	EVP_PKEY *akey;
+	X509 *acert;
+	size_t len;
+
+	(void)state;
+	paths[0] = sl_ca_cert_path(agents);
+	st = sl_ca_store_new(paths, 1, why, sizeof(why));
+	assert_non_null(st);
+	der = make_csr("agent.key", "plant1", &len);
+	acert = sl_ca_sign_csr(agents, der, len, "plant1", 30, NULL, why,
+			       sizeof(why));
+	assert_non_null(acert);
+	akey = sl_key_load_or_create(path("agent.key"), why, sizeof(why));
+	assert_non_null(akey);
+
+	forget_peer(acert, akey, st, true, &spare);
+	assert_non_null(spare);
+	forget_peer(acert, akey, st, true, &spare);	/* the spare again */
+	forget_peer(acert, akey, st, false, &spare);
+
+	SSL_CTX_free(spare);
+	X509_free(acert);
+	EVP_PKEY_free(akey);
+	free(der);
+	X509_STORE_free(st);
+	sl_ca_free(agents);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -552,6 +692,7 @@ int main(void)
 		T(test_requester_key),
 		T(test_cert_pem_roundtrip),
 		T(test_mtls),
+		T(test_forget_peer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

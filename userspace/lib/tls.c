@@ -275,6 +275,61 @@ SSL_CTX *sl_tls_client_ctx(char *why, size_t whylen)
 	return ctx;
 }
 
+/* The chain X509_verify_cert() built holds a reference to the peer's
+ * certificate; the session's is enough for SSL_get0_peer_certificate(). */
+static int verify_keep_no_chain(X509_STORE_CTX *x, void *arg)
+{
+	int ok = X509_verify_cert(x);
+
+	(void)arg;
+	X509_STORE_CTX_set0_verified_chain(x, NULL);
+	return ok > 0 ? ok : 0;
+}
+
+void sl_tls_server_keep_no_chain(SSL_CTX *ctx)
+{
+	SSL_CTX_set_cert_verify_callback(ctx, verify_keep_no_chain, NULL);
+}
+
+/*
+ * OpenSSL 3.0 has no call that drops a session's peer certificate, but a
+ * fresh session with only the version and the cipher replaces it.
+ * SSL_set_session() first switches the connection to its context's
+ * method, and a server's method after the handshake is the negotiated
+ * version's, not TLS_server_method()'s: the switch would remake the
+ * record layer and lose the traffic keys ("cipher operation failed" on
+ * the next record).  So the connection first moves to a context made for
+ * that very method, which leaves the record layer alone.
+ */
+int sl_tls_forget_peer(SSL *ssl, SSL_CTX **spare)
+{
+	const SSL_METHOD *method = SSL_get_ssl_method(ssl);
+	const SSL_CIPHER *cipher = SSL_get_current_cipher(ssl);
+	SSL_SESSION *fresh;
+	int ret = -EPROTO;
+
+	if (!SSL_is_init_finished(ssl) || !cipher)
+		return -EINVAL;
+	if (!*spare && !(*spare = SSL_CTX_new(method))) {
+		ERR_clear_error();
+		return -ENOMEM;
+	}
+	if (SSL_CTX_get_ssl_method(*spare) != method)
+		return -EPROTO;
+	fresh = SSL_SESSION_new();
+	if (!fresh) {
+		ERR_clear_error();
+		return -ENOMEM;
+	}
+	if (SSL_SESSION_set_protocol_version(fresh, SSL_version(ssl)) &&
+	    SSL_SESSION_set_cipher(fresh, cipher) &&
+	    SSL_set_SSL_CTX(ssl, *spare) == *spare && SSL_set_session(ssl, fresh))
+		ret = 0;
+	SSL_SESSION_free(fresh);
+	ERR_clear_error();
+	return ret;
+}
+
 int sl_tls_fingerprint(X509 *cert, char out[SL_FP_STRLEN])
 {
 	unsigned char *der = NULL, md[32];

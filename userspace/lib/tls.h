@@ -49,6 +49,22 @@ SSL_CTX *sl_tls_data_ctx(char *why, size_t whylen);
  * connection.  0 or -EINVAL with why.
  */
 int sl_tls_server_allow_data_legs(SSL_CTX *ctx, char *why, size_t whylen);
+/*
+ * What a server keeps of a client certificate after the handshake.  By
+ * default OpenSSL keeps the decoded certificate in the session and again
+ * in the verified chain for the connection's whole life, about 5 KiB per
+ * connection.  sl_tls_server_keep_no_chain() has the context verify
+ * client chains as before (verify mode, callback and store unchanged,
+ * SSL_get_verify_result() as before) but keep no verified chain
+ * (SSL_get0_verified_chain() gives NULL).  Then sl_tls_forget_peer(),
+ * on a connection whose handshake is done, drops the certificate too:
+ * SSL_get0_peer_certificate() gives NULL from then on, the traffic keys
+ * and the cipher stay.  *spare is a context the connection moves to, made
+ * on first use and kept by the caller (SSL_CTX_free at the end).
+ * 0, or -errno with the connection as usable as before.
+ */
+void sl_tls_server_keep_no_chain(SSL_CTX *ctx);
+int sl_tls_forget_peer(SSL *ssl, SSL_CTX **spare);
 /* Presents cert (with key) to the relay: agents and users, mutual TLS. */
 int sl_tls_ctx_use_identity(SSL_CTX *ctx, EVP_PKEY *key, X509 *cert, char *why,
 			    size_t whylen);

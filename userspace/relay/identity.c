@@ -60,6 +60,9 @@ int relay_identity_init(struct relay *r, char *why, size_t whylen)
 	if (r->tls) {
 		SSL_CTX_set1_verify_cert_store(r->tls, st);
 		SSL_CTX_set_verify(r->tls, SSL_VERIFY_PEER, accept_any);
+		/* An idle agent should not cost its certificate twice over
+		 * (relay_login_agent forgets the session's copy). */
+		sl_tls_server_keep_no_chain(r->tls);
 		/* Certificate requests name both CAs, so a client with several
 		 * identities picks ours. */
 		SSL_CTX_add_client_CA(r->tls, sl_ca_cert(r->agent_ca));

@@ -168,6 +168,10 @@ void relay_login_agent(struct relay *r, struct relay_conn *c, struct sl_msg_in *
 		    row.state == STORE_AGENT_PENDING ? "pending approval" : "active");
 	relay_agent_register(r, c, m, &row, secret);
 	OPENSSL_cleanse(secret, sizeof(secret));
+	/* From here the store row names the agent: its decoded certificate
+	 * would be a quarter of what an idle agent costs (docs/benchmarks.md). */
+	if (c->kind == CONN_AGENT && sl_tls_forget_peer(c->ssl, &r->tls_spare))
+		sl_log_debug("agent %s: the TLS session keeps its certificate", name);
 }
 
 /* ---- users ---- */

@@ -200,5 +200,6 @@ out:
 	relay_loop_uninit(&r);
 	relay_identity_uninit(&r);
 	SSL_CTX_free(r.tls);
+	SSL_CTX_free(r.tls_spare);
 	return ret;
 }

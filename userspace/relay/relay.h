@@ -189,6 +189,7 @@ struct relay_session {
 struct relay {
 	struct relay_config cfg;
 	SSL_CTX *tls;
+	SSL_CTX *tls_spare;		/* logged-in agents' (sl_tls_forget_peer) */
 	struct relay_watch *watch;	/* watch.c: the loop's io_uring */
 	int listen_fd[RELAY_LISTEN_MAX];
 	unsigned int nlisten;
