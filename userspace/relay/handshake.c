@@ -279,8 +279,8 @@ static int listen_all(struct relay_hs *hs, char *why, size_t whylen)
 			hs->t[k].listen_fd[i] = fd;
 		}
 		relay_listen_str(l, addr, sizeof(addr));
-		sl_log_info("listening on %s (%u handshake threads, SO_REUSEPORT)", addr,
-			    hs->n);
+		sl_log_info("listening on %s (%u handshake thread%s, SO_REUSEPORT)", addr,
+			    hs->n, hs->n == 1 ? "" : "s");
 	}
 	return 0;
 }
@@ -367,7 +367,8 @@ int relay_hs_start(struct relay *r, char *why, size_t whylen)
 	err = listen_all(hs, why, whylen);
 	if (err)
 		return err;
-	snprintf(hs->describe, sizeof(hs->describe), "%u handshake threads", hs->n);
+	snprintf(hs->describe, sizeof(hs->describe), "%u handshake thread%s", hs->n,
+		 hs->n == 1 ? "" : "s");
 	return start_threads(hs, why, whylen);
 }
 
