@@ -72,6 +72,10 @@ def test_metrics_count_sessions_and_pass_promtool(sluice, session_setup):
     assert m["process_resident_memory_bytes"] > 0
     assert m["process_open_fds"] > 0
     assert m['sluice_certificate_expiry_timestamp_seconds{cert="relay"}'] > 0
+    # The agent's and the clients' logins wrote both files durably; one
+    # sync may serve several of them, so at least one each.
+    assert m['sluice_group_commit_syncs_total{file="state"}'] >= 1
+    assert m['sluice_group_commit_syncs_total{file="audit"}'] >= 1
 
 
 @pytest.mark.skipif(not PROMTOOL, reason="promtool not installed (scripts/deps.sh installs prometheus)")

@@ -95,6 +95,7 @@ static void note_sync(struct relay *r, uint64_t tag, int res)
 /* Posts one sync; with no room on the ring, does it here. */
 static void sync_fd(struct relay *r, int fd, uint64_t tag)
 {
+	r->stats.commit_syncs[tag == SYNC_AUDIT]++;
 	if (!relay_watch_fsync(r->watch, fd, tag))
 		r->syncs_in_flight++;
 	else

@@ -392,6 +392,12 @@ char *relay_metrics_render(struct relay *r, size_t *len)
 	     "Audit records that could not be written.");
 	put(&o, "sluice_audit_write_failures_total %llu\n",
 	    (unsigned long long)st->audit_failures);
+	meta(&o, "sluice_group_commit_syncs_total", "counter",
+	     "fdatasyncs that made groups of logins and other changes durable, by file.");
+	put(&o, "sluice_group_commit_syncs_total{file=\"state\"} %llu\n",
+	    (unsigned long long)st->commit_syncs[0]);
+	put(&o, "sluice_group_commit_syncs_total{file=\"audit\"} %llu\n",
+	    (unsigned long long)st->commit_syncs[1]);
 	meta(&o, "sluice_metrics_requests_total", "counter", "HTTP requests to this endpoint.");
 	put(&o, "sluice_metrics_requests_total %llu\n", (unsigned long long)st->http_requests);
 	meta(&o, "sluice_certificate_expiry_timestamp_seconds", "gauge",

@@ -71,6 +71,7 @@ struct relay_stats {
 	uint64_t malformed;
 	uint64_t kernel_denials;	/* reported by agents' heartbeats */
 	uint64_t audit_failures;	/* records that could not be written */
+	uint64_t commit_syncs[2];	/* group commit fdatasyncs: [0] state.db, [1] audit */
 	uint64_t enrollments[2];	/* [0] refused, [1] ok */
 	uint64_t http_requests;
 };
