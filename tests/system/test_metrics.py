@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 import urllib.parse
 import urllib.request
 
@@ -150,3 +151,25 @@ def test_metrics_allow_list_and_off(sluice):
     off = sluice.start_relay(extra="metrics_listen = off\n")
     assert off.metrics_port is None
     assert "metrics on" not in off.proc.log()
+
+
+def test_unawaited_audit_record_is_synced(sluice, echo_device):
+    """An agent's disconnect record has no answer waiting for it, so it
+    starts no sync round at once (commit.c), but it is synced all the same
+    soon after: the audit sync counter moves past the disconnect."""
+    relay = sluice.start_relay()
+    agent = sluice.start_agent(relay, devices={"plc": str(echo_device.port)})
+    key = 'sluice_group_commit_syncs_total{file="audit"}'
+    before = harness.relay_metrics(relay)[key]
+    assert before >= 1  # the login's round
+    agent.stop()
+    relay.proc.wait_log(r"agent agent1 disconnected")
+    got = before
+    for _ in range(100):
+        got = harness.relay_metrics(relay)[key]
+        if got > before:
+            break
+        time.sleep(0.1)
+    assert got > before, "the disconnect record was never synced"
+    log = (relay.state_dir / "audit.log").read_text()
+    assert '"event":"agent.disconnect"' in log

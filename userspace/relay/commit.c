@@ -16,7 +16,10 @@
  * One round of syncs is in flight at a time.  Groups that commit while
  * it runs owe a sync and wait for the next round, which then covers all
  * of them: under load one round of fdatasyncs serves many turns, and the
- * disk sets the pace of answers, not of the loop.  The order of each
+ * disk sets the pace of answers, not of the loop.  Writes no answer waits
+ * for (a disconnect's audit record) start no round of their own: they go
+ * with the next round an answer needs, or after COMMIT_LAZY_MS, so that
+ * an agent's login and its logout do not cost two rounds.  The order of each
  * connection's messages is kept: once held, a connection sends nothing
  * until its round completes, and an answer that depends on a later group
  * moves the connection to that group's round.
@@ -39,6 +42,9 @@
 #include "store.h"
 
 enum { SYNC_STORE = 1, SYNC_AUDIT = 2 };
+
+/* How long a write no answer waits for may stay unsynced. */
+#define COMMIT_LAZY_MS 250
 
 void relay_commit_begin(struct relay *r)
 {
@@ -102,8 +108,9 @@ static void sync_fd(struct relay *r, int fd, uint64_t tag)
 		note_sync(r, tag, fdatasync(fd) ? -errno : 0);
 }
 
-/* Starts the next round of syncs, or sends what waits for none. */
-static void kick(struct relay *r)
+/* Starts the next round of syncs, or sends what waits for none.  now:
+ * also what no answer waits for yet. */
+static void kick(struct relay *r, bool now)
 {
 	struct relay_conn *c;
 	int fd;
@@ -115,6 +122,9 @@ static void kick(struct relay *r)
 			release(r, c, NULL);
 		return;
 	}
+	if (!now && LIST_EMPTY(&r->held) &&
+	    r->now_ms - r->owed_since_ms < COMMIT_LAZY_MS)
+		return;
 	while ((c = LIST_FIRST(&r->held))) {
 		LIST_REMOVE(c, held_link);
 		c->syncing = true;
@@ -136,7 +146,7 @@ void relay_commit_end(struct relay *r)
 {
 	struct relay_conn *c;
 	char why[600] = "";
-	bool synced = true;
+	bool synced = true, owed = r->owe_store_sync || r->owe_audit_sync;
 
 	if (!r->grouping)
 		return;
@@ -154,7 +164,18 @@ void relay_commit_end(struct relay *r)
 	if (sl_audit_take_sync(r->audit))
 		r->owe_audit_sync = true;
 	sl_audit_defer_sync(r->audit, false);
-	kick(r);
+	if (!owed)
+		r->owed_since_ms = r->now_ms;
+	kick(r, false);
+}
+
+int relay_commit_timeout_ms(const struct relay *r)
+{
+	uint64_t due = r->owed_since_ms + COMMIT_LAZY_MS;
+
+	if (r->syncs_in_flight || (!r->owe_store_sync && !r->owe_audit_sync))
+		return -1;
+	return due > r->now_ms ? (int)(due - r->now_ms) : 0;
 }
 
 void relay_commit_synced(struct relay *r, const struct relay_event *ev)
@@ -169,7 +190,7 @@ void relay_commit_synced(struct relay *r, const struct relay_event *ev)
 		return;
 	while ((c = LIST_FIRST(&r->syncing)))
 		release(r, c, r->sync_why[0] ? r->sync_why : NULL);
-	kick(r);
+	kick(r, false);
 }
 
 void relay_commit_drain(struct relay *r)
@@ -177,7 +198,10 @@ void relay_commit_drain(struct relay *r)
 	struct relay_event ev[16];
 	int n, i, tries = 0;
 
-	while (r->syncs_in_flight && tries++ < 100) {
+	for (;;) {
+		kick(r, true);
+		if (!r->syncs_in_flight || tries++ >= 100)
+			break;
 		n = relay_watch_wait(r->watch, 100, ev, 16);
 		for (i = 0; i < n; i++) {
 			if (ev[i].type == RELAY_EV_SYNC)

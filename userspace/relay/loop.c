@@ -269,9 +269,12 @@ int relay_loop_run(struct relay *r)
 				      (int)(next_tick > r->now_ms ? next_tick - r->now_ms : 0) :
 				      0;
 		int ctl_ms = relay_ctl_timeout_ms(r);
+		int sync_ms = relay_commit_timeout_ms(r);
 
 		if (ctl_ms >= 0 && ctl_ms < timeout)
 			timeout = ctl_ms;
+		if (sync_ms >= 0 && sync_ms < timeout)
+			timeout = sync_ms;
 
 		n = relay_watch_wait(r->watch, timeout, ev, 256);
 		if (n < 0) {

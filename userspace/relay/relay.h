@@ -219,6 +219,7 @@ struct relay {
 	LIST_HEAD(, relay_conn) syncing; /* answers of the syncs in flight */
 	unsigned int syncs_in_flight;
 	bool owe_store_sync, owe_audit_sync; /* committed, sync not issued */
+	uint64_t owed_since_ms;		/* when the first of those was committed */
 	char sync_why[200];		/* a failed store sync of this round */
 	uint64_t now_ms;
 	volatile int stop;
@@ -296,7 +297,10 @@ bool relay_commit_owed(struct relay *r);
 void relay_commit_hold(struct relay *r, struct relay_conn *c);
 void relay_commit_end(struct relay *r);
 void relay_commit_synced(struct relay *r, const struct relay_event *ev);
-/* Shutdown: waits for the syncs in flight. */
+/* Milliseconds until writes no answer waits for are due for a sync; -1
+ * when none wait for one. */
+int relay_commit_timeout_ms(const struct relay *r);
+/* Shutdown: syncs what is owed and waits for the syncs in flight. */
 void relay_commit_drain(struct relay *r);
 
 /*
