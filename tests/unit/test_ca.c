@@ -431,43 +431,76 @@ static int handshake(SSL *srv, SSL *cli)
 	return 0;
 }
 
-/* A TLS session as the relay will run it: server trusts both CAs. */
+/* Both ends of a TLS connection over a socketpair, before the handshake. */
+struct tls_pair {
+	SSL_CTX *sctx, *cctx;
+	SSL *srv, *cli;
+	int sv[2];
+};
+
+/* As the relay will run it: the server trusts the CAs in st. */
+static void pair_open(struct tls_pair *p, X509 *cert, EVP_PKEY *key,
+		      X509_STORE *st, bool require)
+{
+	assert_true(sl_tls_identity_ensure(dir, why, sizeof(why)) >= 0);
+	p->sctx = sl_tls_server_ctx(path("relay.key"), path("relay.crt"), why,
+				    sizeof(why));
+	assert_non_null(p->sctx);
+	assert_int_equal(sl_ca_ctx_verify_peers(p->sctx, st, require), 0);
+	p->cctx = sl_tls_client_ctx(why, sizeof(why));
+	assert_non_null(p->cctx);
+	if (cert) {
+		assert_int_equal(SSL_CTX_use_certificate(p->cctx, cert), 1);
+		assert_int_equal(SSL_CTX_use_PrivateKey(p->cctx, key), 1);
+	}
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+				    p->sv), 0);
+	p->srv = SSL_new(p->sctx);
+	p->cli = SSL_new(p->cctx);
+	SSL_set_fd(p->srv, p->sv[0]);
+	SSL_set_fd(p->cli, p->sv[1]);
+	SSL_set_accept_state(p->srv);
+	SSL_set_connect_state(p->cli);
+}
+
+static void pair_close(struct tls_pair *p)
+{
+	SSL_free(p->srv);
+	SSL_free(p->cli);
+	close(p->sv[0]);
+	close(p->sv[1]);
+	SSL_CTX_free(p->sctx);
+	SSL_CTX_free(p->cctx);
+}
+
 static int mtls(X509 *cert, EVP_PKEY *key, X509_STORE *st, bool require,
 		struct sl_cert_info *info)
 {
-	SSL_CTX *sctx, *cctx;
-	SSL *srv, *cli;
-	int sv[2], ok, ret;
+	struct tls_pair p;
+	int ret;
 
-	assert_true(sl_tls_identity_ensure(dir, why, sizeof(why)) >= 0);
-	sctx = sl_tls_server_ctx(path("relay.key"), path("relay.crt"), why,
-				 sizeof(why));
-	assert_non_null(sctx);
-	assert_int_equal(sl_ca_ctx_verify_peers(sctx, st, require), 0);
-	cctx = sl_tls_client_ctx(why, sizeof(why));
-	assert_non_null(cctx);
-	if (cert) {
-		assert_int_equal(SSL_CTX_use_certificate(cctx, cert), 1);
-		assert_int_equal(SSL_CTX_use_PrivateKey(cctx, key), 1);
-	}
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv),
-			 0);
-	srv = SSL_new(sctx);
-	cli = SSL_new(cctx);
-	SSL_set_fd(srv, sv[0]);
-	SSL_set_fd(cli, sv[1]);
-	SSL_set_accept_state(srv);
-	SSL_set_connect_state(cli);
-	ok = handshake(srv, cli);
-	ret = ok ? sl_ca_peer_info(srv, info) : -ECONNABORTED;
+	pair_open(&p, cert, key, st, require);
+	ret = handshake(p.srv, p.cli) ? sl_ca_peer_info(p.srv, info) : -ECONNABORTED;
 	ERR_clear_error();
-	SSL_free(srv);
-	SSL_free(cli);
-	close(sv[0]);
-	close(sv[1]);
-	SSL_CTX_free(sctx);
-	SSL_CTX_free(cctx);
+	pair_close(&p);
 	return ret;
+}
+
+/* An agent enrolled as "plant1": its certificate, and its key in *key. */
+static X509 *enrolled_agent(struct sl_ca *agents, EVP_PKEY **key)
+{
+	unsigned char *der;
+	size_t len;
+	X509 *cert;
+
+	der = make_csr("agent.key", "plant1", &len);
+	cert = sl_ca_sign_csr(agents, der, len, "plant1", 30, NULL, why,
+			      sizeof(why));
+	free(der);
+	assert_non_null(cert);
+	*key = sl_key_load_or_create(path("agent.key"), why, sizeof(why));
+	assert_non_null(*key);
+	return cert;
 }
 
 static void test_mtls(void **state)
@@ -506,18 +539,14 @@ static void test_mtls(void **state)
 	assert_false(sl_ca_issued(agents, ucert));
 
 	/* An enrolled agent. */
-	der = make_csr("agent.key", "plant1", &len);
-	acert = sl_ca_sign_csr(agents, der, len, "plant1", 30, NULL, why,
-			       sizeof(why));
-	assert_non_null(acert);
-	akey = sl_key_load_or_create(path("agent.key"), why, sizeof(why));
-	assert_non_null(akey);
+	acert = enrolled_agent(agents, &akey);
 	assert_int_equal(mtls(acert, akey, st, true, &info), 0);
 	assert_string_equal(info.cn, "plant1");
 	assert_true(sl_ca_issued(agents, acert));
 	assert_false(sl_ca_issued(users, acert));
 
 	/* Same name, same key, another CA: refused in the handshake. */
+	der = make_csr("agent.key", "plant1", &len);
 	rcert = sl_ca_sign_csr(rogue, der, len, "plant1", 30, NULL, why,
 			       sizeof(why));
 	assert_non_null(rcert);
@@ -576,68 +605,45 @@ static void forget_peer(X509 *cert, EVP_PKEY *key, X509_STORE *st,
 			bool keep_no_chain, SSL_CTX **spare)
 {
 	int idx = X509_get_ex_new_index(0, NULL, NULL, NULL, count_free);
-	SSL_CTX *sctx, *cctx;
-	const char *cipher;
 	struct sl_cert_info info;
-	SSL *srv, *cli;
-	int sv[2];
+	struct tls_pair p;
+	const char *cipher;
 	X509 *peer;
 
-	assert_true(sl_tls_identity_ensure(dir, why, sizeof(why)) >= 0);
-	sctx = sl_tls_server_ctx(path("relay.key"), path("relay.crt"), why,
-				 sizeof(why));
-	assert_non_null(sctx);
-	assert_int_equal(sl_ca_ctx_verify_peers(sctx, st, true), 0);
+	pair_open(&p, cert, key, st, true);
 	if (keep_no_chain)
-		sl_tls_server_keep_no_chain(sctx);
-	cctx = sl_tls_client_ctx(why, sizeof(why));
-	assert_non_null(cctx);
-	assert_int_equal(SSL_CTX_use_certificate(cctx, cert), 1);
-	assert_int_equal(SSL_CTX_use_PrivateKey(cctx, key), 1);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv),
-			 0);
-	srv = SSL_new(sctx);
-	cli = SSL_new(cctx);
-	SSL_set_fd(srv, sv[0]);
-	SSL_set_fd(cli, sv[1]);
-	SSL_set_accept_state(srv);
-	SSL_set_connect_state(cli);
-	assert_int_equal(handshake(srv, cli), 1);
+		sl_tls_server_keep_no_chain(p.sctx);
+	assert_int_equal(handshake(p.srv, p.cli), 1);
 	/* Verified as before. */
-	assert_int_equal(sl_ca_peer_info(srv, &info), 0);
+	assert_int_equal(sl_ca_peer_info(p.srv, &info), 0);
 	assert_string_equal(info.cn, "plant1");
-	assert_int_equal(SSL_get0_verified_chain(srv) == NULL, keep_no_chain);
-	peer = SSL_get0_peer_certificate(srv);
+	assert_int_equal(SSL_get0_verified_chain(p.srv) == NULL, keep_no_chain);
+	peer = SSL_get0_peer_certificate(p.srv);
 	assert_non_null(peer);
 	assert_int_equal(X509_set_ex_data(peer, idx, &freed), 1);
-	cipher = SSL_get_cipher_name(srv);
+	cipher = SSL_get_cipher_name(p.srv);
 
 	freed = 0;
-	assert_int_equal(sl_tls_forget_peer(srv, spare), 0);
-	assert_null(SSL_get0_peer_certificate(srv));
+	assert_int_equal(sl_tls_forget_peer(p.srv, spare), 0);
+	assert_null(SSL_get0_peer_certificate(p.srv));
 	assert_int_equal(freed, keep_no_chain ? 1 : 0);
-	assert_string_equal(SSL_get_cipher_name(srv), cipher);
-	assert_int_equal(SSL_version(srv), TLS1_3_VERSION);
-	assert_int_equal(sl_ca_peer_info(srv, &info), -ENOENT);
+	assert_string_equal(SSL_get_cipher_name(p.srv), cipher);
+	assert_int_equal(SSL_version(p.srv), TLS1_3_VERSION);
+	assert_int_equal(sl_ca_peer_info(p.srv, &info), -ENOENT);
 
-	exchange(srv, cli, "after forgetting");
-	exchange(cli, srv, "and back");
-	assert_int_equal(SSL_key_update(srv, SSL_KEY_UPDATE_REQUESTED), 1);
-	exchange(srv, cli, "new server keys");
-	exchange(cli, srv, "new client keys, as asked");
-	assert_int_equal(SSL_key_update(cli, SSL_KEY_UPDATE_REQUESTED), 1);
-	exchange(cli, srv, "client updates");
-	exchange(srv, cli, "server follows");
-	assert_int_equal(SSL_shutdown(srv), 0);
-	assert_int_equal(SSL_shutdown(cli), 0);
-	assert_int_equal(SSL_shutdown(srv), 1);
+	exchange(p.srv, p.cli, "after forgetting");
+	exchange(p.cli, p.srv, "and back");
+	assert_int_equal(SSL_key_update(p.srv, SSL_KEY_UPDATE_REQUESTED), 1);
+	exchange(p.srv, p.cli, "new server keys");
+	exchange(p.cli, p.srv, "new client keys, as asked");
+	assert_int_equal(SSL_key_update(p.cli, SSL_KEY_UPDATE_REQUESTED), 1);
+	exchange(p.cli, p.srv, "client updates");
+	exchange(p.srv, p.cli, "server follows");
+	assert_int_equal(SSL_shutdown(p.srv), 0);
+	assert_int_equal(SSL_shutdown(p.cli), 0);
+	assert_int_equal(SSL_shutdown(p.srv), 1);
 
-	SSL_free(srv);
-	SSL_free(cli);
-	close(sv[0]);
-	close(sv[1]);
-	SSL_CTX_free(sctx);
-	SSL_CTX_free(cctx);
+	pair_close(&p);
 	if (!keep_no_chain)
 		assert_int_equal(freed, 1);	/* with the connection */
 	CRYPTO_free_ex_index(CRYPTO_EX_INDEX_X509, idx);
@@ -649,21 +655,14 @@ static void test_forget_peer(void **state)
 	const char *paths[1];
 	SSL_CTX *spare = NULL;
 	X509_STORE *st;
-	unsigned char *der;
 	EVP_PKEY *akey;
 	X509 *acert;
-	size_t len;
 
 	(void)state;
 	paths[0] = sl_ca_cert_path(agents);
 	st = sl_ca_store_new(paths, 1, why, sizeof(why));
 	assert_non_null(st);
-	der = make_csr("agent.key", "plant1", &len);
-	acert = sl_ca_sign_csr(agents, der, len, "plant1", 30, NULL, why,
-			       sizeof(why));
-	assert_non_null(acert);
-	akey = sl_key_load_or_create(path("agent.key"), why, sizeof(why));
-	assert_non_null(akey);
+	acert = enrolled_agent(agents, &akey);
 
 	forget_peer(acert, akey, st, true, &spare);
 	assert_non_null(spare);
@@ -673,7 +672,6 @@ static void test_forget_peer(void **state)
 	SSL_CTX_free(spare);
 	X509_free(acert);
 	EVP_PKEY_free(akey);
-	free(der);
 	X509_STORE_free(st);
 	sl_ca_free(agents);
 }
