@@ -13,6 +13,7 @@ counted, and a reloaded handshake_timeout reaches the threads.
 """
 
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -212,3 +213,26 @@ def test_out_of_descriptors(sluice, echo_device, threads):
     _, lport = sluice.forward(relay, "agent2/plc:%d" % echo_device.port)
     with harness.connect(lport) as s:
         assert harness.echo_roundtrip(s, b"after the limit") == b"after the limit"
+
+
+def test_descriptor_limit_raised_at_start(sluice):
+    """A service's soft RLIMIT_NOFILE is often 1024 under a far higher hard
+    limit: the relay takes the hard limit and says so, and warns when even
+    that is too low for many agents."""
+    sluice.prefix = ["prlimit", "--nofile=1024:8192", "--"]
+    try:
+        relay = sluice.start_relay()
+    finally:
+        sluice.prefix = []
+    relay.proc.wait_log(r"up to 8192 file descriptors \(RLIMIT_NOFILE, raised to the hard limit\)")
+    limits = Path("/proc/%d/limits" % relay.proc.pid).read_text()
+    assert re.search(r"^Max open files\s+8192\s+8192\s", limits, re.M), limits
+    relay.proc.stop()
+
+    sluice.prefix = ["prlimit", "--nofile=512:512", "--"]
+    try:
+        relay = sluice.start_relay()
+    finally:
+        sluice.prefix = []
+    relay.proc.wait_log(r"warning: only 512 file descriptors \(RLIMIT_NOFILE\): at most "
+                        r"about 448 agents and clients can connect; raise the hard limit")

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,6 +79,39 @@ static int prepare_state(struct relay *r, char *key, char *cert, size_t len)
 	sl_log_info("relay fingerprint %s", fp);
 	r->cert_not_after = sl_tls_cert_not_after(cert);
 	return 0;
+}
+
+/*
+ * Every agent holds a descriptor and every session four, but services
+ * start with a soft limit of 1024 (kept low for select(), which the relay
+ * does not use): take the hard limit, as a relay of many agents must.
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	was = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl)) {
+			sl_log_errno(errno, "cannot raise RLIMIT_NOFILE to %llu",
+				     (unsigned long long)rl.rlim_max);
+			rl.rlim_cur = was;
+		}
+	}
+	if (rl.rlim_cur < 4096)
+		sl_log_warn("only %llu file descriptors (RLIMIT_NOFILE): at most about %llu "
+			    "agents and clients can connect; raise the hard limit "
+			    "(LimitNOFILE= in a systemd unit, ulimit -Hn in a shell)",
+			    (unsigned long long)rl.rlim_cur,
+			    (unsigned long long)(rl.rlim_cur > 64 ? rl.rlim_cur - 64 : 0));
+	else
+		sl_log_info("up to %llu file descriptors (RLIMIT_NOFILE%s)",
+			    (unsigned long long)rl.rlim_cur,
+			    rl.rlim_cur != was ? ", raised to the hard limit" : "");
 }
 
 int main(int argc, char **argv)
@@ -151,6 +185,7 @@ int main(int argc, char **argv)
 		printf("%s: configuration OK\n", conf_path);
 		return 0;
 	}
+	raise_nofile();
 	r.metrics_fd = -1;
 	r.conf_path = conf_path;
 	r.started = time(NULL);
