@@ -78,6 +78,8 @@ static void release(struct relay *r, struct relay_conn *c, const char *why)
 	LIST_REMOVE(c, held_link);
 	c->held = false;
 	c->syncing = false;
+	if (c->close_after_flush)	/* the peer's time starts now */
+		c->deadline_ms = r->now_ms + RELAY_LAST_ANSWER_MS;
 	if (why)
 		relay_conn_close(r, c, why);
 	else if (!relay_conn_flush(r, c))

@@ -178,6 +178,12 @@ void relay_conn_free(struct relay_conn *c)
 	free(c);
 }
 
+void relay_conn_last_answer(struct relay *r, struct relay_conn *c)
+{
+	c->close_after_flush = true;
+	c->deadline_ms = r->now_ms + RELAY_LAST_ANSWER_MS;
+}
+
 /* Writes queued bytes.  0 when all is sent, the socket is full or the
  * bytes wait for a group commit. */
 int relay_conn_flush(struct relay *r, struct relay_conn *c)
@@ -210,7 +216,7 @@ int relay_conn_flush(struct relay *r, struct relay_conn *c)
 	c->tx = NULL;
 	c->tx_head = c->tx_len = c->tx_cap = 0;
 	if (c->close_after_flush) {
-		relay_conn_close(r, c, "refused");
+		relay_conn_close(r, c, "last answer sent");
 		return -ECONNRESET;
 	}
 	if (c->kind == CONN_LEG && c->session)
@@ -344,8 +350,7 @@ malformed:
 		r->stats.handshake_failures[HS_FAIL_PROTOCOL]++;
 	free(c->rx);
 	c->rx = NULL;
-	c->close_after_flush = true;
-	c->deadline_ms = r->now_ms + 2000;
+	relay_conn_last_answer(r, c);
 	relay_conn_send(r, c, sl_wire_error(0, SLUICE_E_PROTO, 0,
 					    "malformed message: %s", why));
 }
@@ -432,11 +437,12 @@ void relay_conn_tick(struct relay *r, struct relay_conn *c)
 	char why[96];
 
 	if (c->kind == CONN_NEW || c->kind == CONN_HTTP || c->close_after_flush) {
-		if (r->now_ms < c->deadline_ms)
+		/* A held answer waits for the disk, not for the peer. */
+		if (r->now_ms < c->deadline_ms || (c->close_after_flush && c->held))
 			return;
 		if (c->kind == CONN_NEW && !c->close_after_flush)
 			r->stats.handshake_failures[HS_FAIL_TIMEOUT]++;
-		relay_conn_close(r, c, c->close_after_flush ? "peer did not take the refusal" :
+		relay_conn_close(r, c, c->close_after_flush ? "peer did not read its last answer" :
 				       c->kind == CONN_HTTP ? "request timeout" :
 							      "handshake timeout");
 		return;

@@ -123,8 +123,7 @@ void relay_enroll(struct relay *r, struct relay_conn *c, struct sl_msg_in *m)
 	relay_audit(r, "agent.enroll", name, NULL, domain, c->addr, "ok",
 		    "certificate serial %s, %s", info.serial, pending ? "pending" : "active");
 	r->stats.enrollments[1]++;
-	c->close_after_flush = true;
-	c->deadline_ms = r->now_ms + 2000;
+	relay_conn_last_answer(r, c);
 	relay_conn_send(r, c, enroll_ok(m->seq, cert, domain, pending));
 	X509_free(cert);
 }

@@ -24,8 +24,7 @@
 void relay_refuse(struct relay *r, struct relay_conn *c, uint32_t seq,
 		  enum sluice_err code, const char *text)
 {
-	c->close_after_flush = true;
-	c->deadline_ms = r->now_ms + 2000;
+	relay_conn_last_answer(r, c);
 	relay_conn_send(r, c, sl_wire_error(seq, code, 0, "%s", text));
 }
 

@@ -384,6 +384,10 @@ void relay_conn_event(struct relay *r, struct relay_conn *c, uint32_t events);
 int relay_conn_send(struct relay *r, struct relay_conn *c, struct nl_msg *msg);
 /* Sends what c has queued: 0, or -errno after closing c. */
 int relay_conn_flush(struct relay *r, struct relay_conn *c);
+/* The message queued next is the connection's last: it is closed once that
+ * is sent, or RELAY_LAST_ANSWER_MS after it could be (refusals, ENROLL_OK). */
+#define RELAY_LAST_ANSWER_MS 2000
+void relay_conn_last_answer(struct relay *r, struct relay_conn *c);
 void relay_conn_close(struct relay *r, struct relay_conn *c, const char *why);
 void relay_conn_free(struct relay_conn *c);
 void relay_conn_tick(struct relay *r, struct relay_conn *c);

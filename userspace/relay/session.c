@@ -315,8 +315,7 @@ void relay_session_attach(struct relay *r, struct relay_conn *c,
 		sl_log_warn("ATTACH from %s refused: no pending session %016llx with that token",
 			    c->addr, (unsigned long long)id);
 		r->stats.auth_failures[AUTH_FAIL_SESSION_TOKEN]++;
-		c->close_after_flush = true;
-		c->deadline_ms = r->now_ms + 2000;
+		relay_conn_last_answer(r, c);
 		relay_conn_send(r, c, sl_wire_error(m->seq, SLUICE_E_BAD_TOKEN, id,
 						    "no pending session with that id and token"));
 		return;
