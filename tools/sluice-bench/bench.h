@@ -67,6 +67,7 @@ struct bench_opts {
 	unsigned int size;		/* pingpong: request and response bytes */
 	unsigned int agents;		/* idle: connections to hold */
 	char prefix[32];		/* idle: agent name prefix */
+	unsigned int hold_s;		/* idle: seconds to keep them, heartbeating */
 
 	const char *const *words;	/* operator: the command's words */
 

@@ -187,6 +187,8 @@ static int check_answer(struct bconn *c)
 		memcpy(c->secret, nla_data(m.tb[SLUICE_A_SECRET]), SLUICE_SECRET_LEN);
 		c->has_secret = true;
 	}
+	if (m.cmd == SLUICE_CMD_HELLO_OK && m.tb[SLUICE_A_HEARTBEAT_MS])
+		c->heartbeat_ms = nla_get_u32(m.tb[SLUICE_A_HEARTBEAT_MS]);
 	if (m.cmd == SLUICE_CMD_ENROLL_OK) {
 		c->cert = m.tb[SLUICE_A_CERT] ?
 			  sl_cert_parse(nla_data(m.tb[SLUICE_A_CERT]),
@@ -272,6 +274,44 @@ int bconn_step(struct bconn *c, int epfd)
 	}
 	ret = set_events(c, epfd, 0);
 	return ret < 0 ? ret : 1;
+}
+
+int bconn_heartbeat(struct bconn *c, int epfd)
+{
+	struct nl_msg *msg = sl_wire_new(SLUICE_CMD_HEARTBEAT, 0, 0);
+	const void *p;
+	size_t len, n = 0;
+	int ret;
+
+	if (!msg) {
+		snprintf(c->why, sizeof(c->why), "out of memory");
+		return -ENOMEM;
+	}
+	p = sl_wire_bytes(msg, &len);
+	/* 20 bytes into a socket that holds next to nothing: all or fail. */
+	ret = SSL_write_ex(c->ssl, p, len, &n) == 1 && n == len ? 0 : -EIO;
+	nlmsg_free(msg);
+	if (ret) {
+		ret = tls_wait(c, 0, "heartbeat");
+		if (ret > 0) {
+			snprintf(c->why, sizeof(c->why), "heartbeat: the relay reads nothing");
+			ret = -EAGAIN;
+		}
+		return ret;
+	}
+	return set_events(c, epfd, EPOLLIN);
+}
+
+int bconn_drain(struct bconn *c)
+{
+	unsigned char buf[4096];
+	size_t n;
+	int ret;
+
+	while (SSL_read_ex(c->ssl, buf, sizeof(buf), &n) == 1)
+		;
+	ret = tls_wait(c, 0, "receive");
+	return ret > 0 ? 0 : ret;
 }
 
 void bconn_close(struct bconn *c, int epfd, bool notify)

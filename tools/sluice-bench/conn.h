@@ -47,6 +47,7 @@ struct bconn {
 	unsigned char *in;		/* the answer, until it is checked */
 	size_t in_cap, in_len, in_need;
 	uint32_t err_code;		/* the relay's ERROR: enum sluice_err */
+	uint32_t heartbeat_ms;		/* HELLO_OK: the relay's interval, 0 none */
 	bool has_secret;		/* HELLO_OK: the next secondary id */
 	unsigned char secret[SLUICE_SECRET_LEN];
 	X509 *cert;			/* ENROLL_OK: owned, or taken (NULL) */
@@ -72,6 +73,14 @@ int bconn_start(struct bconn *c, SSL_CTX *ctx, int epfd,
  * on, or -errno with the reason in c->why.
  */
 int bconn_step(struct bconn *c, int epfd);
+/*
+ * A held agent connection (BCONN_DONE after a HELLO_OK): sends one
+ * HEARTBEAT and watches for input.  0 or -errno with the reason in c->why.
+ */
+int bconn_heartbeat(struct bconn *c, int epfd);
+/* Reads and drops what the relay sent a held connection.  0, or -errno
+ * with the reason in c->why when the relay closed it. */
+int bconn_drain(struct bconn *c);
 /* Closes the socket (after close_notify when notify is set and the
  * handshake was done) and frees everything but c itself.  NULL-safe. */
 void bconn_close(struct bconn *c, int epfd, bool notify);

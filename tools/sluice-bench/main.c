@@ -136,6 +136,9 @@ static void usage(FILE *f)
 		"  --size N              pingpong: bytes each way (default 64)\n"
 		"  --agents N            idle: connections to hold (default 10000)\n"
 		"  --prefix STR          idle: agent name prefix (default idle-)\n"
+		"  --hold S              idle, sluice: then keep the agents S seconds more,\n"
+		"                        each sending HEARTBEAT at the interval its HELLO_OK\n"
+		"                        gave; fails if the relay drops any (default 0)\n"
 		"\ndevice:\n"
 		"  --listen HOST:PORT    listen here (port 0: any; repeatable, up to %d);\n"
 		"                        prints \"listening on ADDR\" for each\n"
@@ -157,7 +160,7 @@ enum {
 	OPT_DEVICE, OPT_DEVICE_PORT, OPT_SOURCE, OPT_SOURCES, OPT_PID,
 	OPT_TIMEOUT, OPT_BYTES, OPT_SESSIONS, OPT_SECONDS, OPT_CONCURRENCY,
 	OPT_COUNT, OPT_SIZE, OPT_AGENTS, OPT_PREFIX, OPT_LISTEN, OPT_CERT,
-	OPT_KEY,
+	OPT_KEY, OPT_HOLD,
 };
 
 static const struct option long_opts[] = {
@@ -185,6 +188,7 @@ static const struct option long_opts[] = {
 	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "agents", required_argument, NULL, OPT_AGENTS },
 	{ "prefix", required_argument, NULL, OPT_PREFIX },
+	{ "hold", required_argument, NULL, OPT_HOLD },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "cert", required_argument, NULL, OPT_CERT },
 	{ "key", required_argument, NULL, OPT_KEY },
@@ -373,6 +377,11 @@ static int parse_opt(struct bench_opts *o, int opt, const char *arg)
 		if (parse_num(name, arg, 1, 10000000, &v))
 			return -EINVAL;
 		o->agents = (unsigned int)v;
+		return 0;
+	case OPT_HOLD:
+		if (parse_num(name, arg, 0, 86400, &v))
+			return -EINVAL;
+		o->hold_s = (unsigned int)v;
 		return 0;
 	default:
 		return -EINVAL;
