@@ -78,8 +78,11 @@ static void release(struct relay *r, struct relay_conn *c, const char *why)
 	LIST_REMOVE(c, held_link);
 	c->held = false;
 	c->syncing = false;
-	if (c->close_after_flush)	/* the peer's time starts now */
+	/* The peer's time starts now: for a last answer, and for heartbeats,
+	 * which an agent starts once its HELLO_OK tells it the interval. */
+	if (c->close_after_flush)
 		c->deadline_ms = r->now_ms + RELAY_LAST_ANSWER_MS;
+	c->released_ms = r->now_ms;
 	if (why)
 		relay_conn_close(r, c, why);
 	else if (!relay_conn_flush(r, c))

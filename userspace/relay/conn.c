@@ -447,9 +447,9 @@ void relay_conn_tick(struct relay *r, struct relay_conn *c)
 							      "handshake timeout");
 		return;
 	}
-	if (c->kind != CONN_AGENT && c->kind != CONN_CLIENT)
-		return;
-	if (r->now_ms - c->last_rx_ms > 3 * hb) {
+	if ((c->kind != CONN_AGENT && c->kind != CONN_CLIENT) || c->held)
+		return;	/* held: its answer waits for the disk (commit.c) */
+	if (r->now_ms - c->last_rx_ms > 3 * hb && r->now_ms - c->released_ms > 3 * hb) {
 		r->stats.heartbeat_misses[c->kind == CONN_AGENT]++;
 		snprintf(why, sizeof(why), "heartbeat timeout: silent for %llu ms",
 			 (unsigned long long)(r->now_ms - c->last_rx_ms));

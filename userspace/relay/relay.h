@@ -137,6 +137,7 @@ struct relay_conn {
 	uint64_t deadline_ms;	/* CONN_NEW, CONN_HTTP: end of the window */
 	struct relay_auth_job *auth_job; /* CONN_NEW: password check running */
 	uint64_t last_rx_ms, last_tx_ms;
+	uint64_t released_ms;		/* its held answers last went out */
 	uint64_t heartbeat_ms;	/* interval in force when it was accepted */
 
 	struct relay_agent *agent;	/* CONN_AGENT */
