@@ -104,21 +104,6 @@ def test_threads_share_the_port(sluice, echo_device):
     relays_a_session(sluice, relay, echo_device, harness.pattern_bytes(200 * 1024, "hs"))
 
 
-def test_default_threads_follow_the_cpu_affinity(sluice):
-    """Without handshake_threads and data_threads the relay starts one of
-    each per CPU it may run on, not per online CPU: under taskset on one
-    CPU, one of each."""
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) < 2:
-        pytest.skip("one CPU here: the affinity and the online count agree")
-    sluice.prefix = ["taskset", "-c", str(cpus[-1])]
-    relay = sluice.start_relay()
-    relay.proc.wait_log(r"control loop: io_uring \(.*\), 1 handshake thread\b")
-    names = thread_names(relay.proc.pid)
-    assert sorted(n for n in names if n.startswith("sluice-hs/")) == ["sluice-hs/0"], names
-    assert sorted(n for n in names if n.startswith("sluice-dp/")) == ["sluice-dp/0"], names
-
-
 def test_every_listen_address(sluice):
     """Each thread listens on every listen address: IPv4 and IPv6 alike."""
     v6 = harness.free_port()

@@ -2,7 +2,6 @@
 /* relay.conf: see docs/configuration.md. */
 #include <errno.h>
 #include <grp.h>
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,22 +10,6 @@
 #include "conf.h"
 #include "log.h"
 #include "relay.h"
-
-/*
- * The CPUs this process may run on (its affinity, as nproc counts them):
- * under taskset, a cpuset or systemd's CPUAffinity= more threads than
- * that would only take turns on the same cores.
- */
-static long usable_cpus(void)
-{
-	cpu_set_t set;
-	int n;
-
-	if (sched_getaffinity(0, sizeof(set), &set) == 0 &&
-	    (n = CPU_COUNT(&set)) > 0)
-		return n;
-	return sysconf(_SC_NPROCESSORS_ONLN);	/* more than CPU_SETSIZE */
-}
 
 void relay_config_defaults(struct relay_config *cfg)
 {
@@ -37,7 +20,7 @@ void relay_config_defaults(struct relay_config *cfg)
 	cfg->heartbeat_ms = 60000;
 	cfg->handshake_timeout_ms = 10000;
 	cfg->max_sessions = 10000;
-	n = usable_cpus();
+	n = sysconf(_SC_NPROCESSORS_ONLN);
 	cfg->data_threads = n > 0 ? (uint64_t)(n > 256 ? 256 : n) : 1;
 	cfg->handshake_threads = cfg->data_threads;
 	cfg->metrics_on = true;
